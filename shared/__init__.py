@@ -1,0 +1,1 @@
+"""The record contract shared by both paths (see `shared.contract`)."""
