@@ -47,8 +47,11 @@ test: setup
 test-main: $(STAMP) node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Only the folders whose tests run on Glue's Python alone (PySpark and the shared contract, no boto3).
+GLUE_TEST_PATHS := tests/shared $(wildcard tests/glue_streaming)
+
 test-glue: $(GLUE_STAMP)
-	$(GLUE_VENV)/bin/python -m pytest -m glue_compat -p no:cacheprovider $(PYTEST_ARGS)
+	$(GLUE_VENV)/bin/python -m pytest -m glue_compat -p no:cacheprovider $(PYTEST_ARGS) $(GLUE_TEST_PATHS)
 
 compare: $(STAMP) node_modules/.installed
 	$(PY) -m comparison run --mode local --profile quick --out $(OUT)

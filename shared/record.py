@@ -50,22 +50,6 @@ def _parse_int(text: str) -> int | float:
     return int(text) if len(text) < 300 else float(text)
 
 
-def _depth(doc: Any) -> int:
-    deepest = 0
-    stack = [(doc, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            children = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
 def _parse_slow(data: bytes) -> Any:
     try:
         text = data.decode("utf-8")
@@ -75,8 +59,6 @@ def _parse_slow(data: bytes) -> Any:
         doc = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except (ValueError, RecursionError):
         raise _Reject(c.NOT_JSON) from None
-    if _depth(doc) > c.MAX_JSON_DEPTH:
-        raise _Reject(c.NOT_JSON)
     try:
         # A lone surrogate escape (\ud800) is valid JSON syntax but not Unicode: it cannot be encoded.
         json.dumps(doc, ensure_ascii=False).encode("utf-8")
@@ -93,11 +75,8 @@ def parse_document(data: bytes) -> dict[str, Any]:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError:
         doc = _parse_slow(data)
-    else:
-        # Counting brackets (strings included) bounds the depth from above, so the walk runs only for
-        # documents that could be too deep.
-        if data.count(b"{") + data.count(b"[") > c.MAX_JSON_DEPTH and _depth(doc) > c.MAX_JSON_DEPTH:
-            raise _Reject(c.NOT_JSON)
+    if data.count(b"{") + data.count(b"[") > c.MAX_BRACKETS:
+        raise _Reject(c.NOT_JSON)
     if type(doc) is not dict:
         raise _Reject(c.NOT_OBJECT)
     return doc
@@ -225,9 +204,7 @@ _RULES = {
 }
 _EVENT_TYPE_CHECK = _enum_rule(c.EVENT_TYPE_FIELD)
 _CHECKS = {
-    event_type: tuple(
-        (f.name, f.required, _RULES[f.kind](f)) for f in c.COMMON_FIELDS + c.TYPE_FIELDS[event_type]
-    )
+    event_type: tuple((f.name, f.required, _RULES[f.kind](f)) for f in c.COMMON_FIELDS + c.TYPE_FIELDS[event_type])
     for event_type in c.EVENT_TYPES
 }
 _TIME_FIELD = next(f.name for f in c.COMMON_FIELDS if f.kind == "timestamp")

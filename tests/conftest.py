@@ -7,7 +7,6 @@ so it imports nothing beyond PySpark and hypothesis at module level.
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -30,31 +29,40 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def build_spark_session(app_name: str = "tests"):
-    """A small local SparkSession bound to 127.0.0.1, with no UI."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    return (
-        SparkSession.builder.master("local[2]")
-        .appName(app_name)
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        # A zone far from UTC proves that nothing in the contract or the pipeline depends on it.
-        .config("spark.sql.session.timeZone", "Asia/Seoul")
-        .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
-        .getOrCreate()
-    )
-
-
 @pytest.fixture(scope="session")
 def spark():
     """The one SparkSession of this test process."""
-    session = build_spark_session()
-    session.sparkContext.setLogLevel("ERROR")
+    from comparison.local.spark import build_spark_session
+
+    # A zone far from UTC proves that nothing in the contract or the pipeline depends on it.
+    session = build_spark_session("tests", extra={"spark.sql.session.timeZone": "Asia/Seoul"})
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One moto server on 127.0.0.1 for the test session (S3, and Kinesis for small tests)."""
+    from comparison.local.servers import MotoServer
+
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def kinesalite():
+    """One kinesalite (local Kinesis with real 56-digit sequence numbers) for the test session."""
+    from comparison.local.servers import Kinesalite
+
+    with Kinesalite() as server:
+        yield server
+
+
+@pytest.fixture
+def unique_name(request):
+    """A stream or bucket name unique to this test."""
+    import re
+    import uuid
+
+    base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:30].strip("-")
+    return f"{base}-{uuid.uuid4().hex[:8]}"

@@ -63,16 +63,14 @@ numbers = st.one_of(
             9007199254740992,
         ]
     ),
-    st.sampled_from(
-        ["1e400", "-1e400", "1E2", "-0", "123456789012345678901234567890", "4.4995E1", "0.1e1"]
-    ).map(Literal),
+    st.sampled_from(["1e400", "-1e400", "1E2", "-0", "123456789012345678901234567890", "4.4995E1", "0.1e1"]).map(
+        Literal
+    ),
 )
 json_scalars = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=20))
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
     max_leaves=8,
 )
 
@@ -80,9 +78,7 @@ json_values = st.recursive(
 @st.composite
 def timestamps(draw) -> tuple[str, int]:
     """A timestamp string (often valid, sometimes broken) and a plausible arrival time in epoch ms."""
-    instant = BASE + timedelta(
-        milliseconds=draw(mostly(st.integers(-(10**8), 10**8), st.integers(-(10**12), 10**9)))
-    )
+    instant = BASE + timedelta(milliseconds=draw(mostly(st.integers(-(10**8), 10**8), st.integers(-(10**12), 10**9))))
     offset_minutes = draw(st.sampled_from([0, 0, 60, 330, 540, -300, -570, 14 * 60, -12 * 60]))
     local = instant + timedelta(minutes=offset_minutes)
     year, month, day = local.year, local.month, local.day
@@ -135,9 +131,7 @@ def strings(low: int, high: int):
     return st.one_of(
         st.text(min_size=low, max_size=high),
         st.text(alphabet="abcXYZ019_.:-", min_size=low, max_size=high + 2),
-        st.sampled_from(
-            ["", " ", "héllo", "dev 1", "dev-1\n", "😀" * 3, "\u0000", "x" * (high + 1), "x" * high]
-        ),
+        st.sampled_from(["", " ", "héllo", "dev 1", "dev-1\n", "😀" * 3, "\u0000", "x" * (high + 1), "x" * high]),
     )
 
 
@@ -151,9 +145,7 @@ def events(draw) -> tuple[bytes, int]:
     body: dict = {}
     if event_type is not None:
         body["event_type"] = event_type
-    body["event_id"] = draw(
-        mostly(st.text(alphabet="abcdef0123456789-", min_size=1, max_size=36), strings(0, 128), 9)
-    )
+    body["event_id"] = draw(mostly(st.text(alphabet="abcdef0123456789-", min_size=1, max_size=36), strings(0, 128), 9))
     body["device_id"] = draw(mostly(st.integers(0, 9999).map(lambda n: f"dev-{n:04d}"), strings(0, 64), 9))
     body["event_time"] = stamp
     if draw(st.booleans()):
@@ -192,15 +184,13 @@ def damaged(draw, data: bytes) -> bytes:
     damage = draw(
         st.sampled_from(
             ["none"] * 90
-            + ["truncate", "trailing", "bom", "bad_utf8", "wrap", "pad", "deep", "surrogate", "space"]
+            + ["truncate", "trailing", "bom", "bad_utf8", "wrap", "pad", "deep", "surrogate", "space", "spoof"]
         )
     )
     if damage == "truncate":
         return data[: draw(st.integers(len(data) // 2, max(len(data) - 1, 0)))]
     if damage == "trailing":
-        return data + draw(
-            st.sampled_from([b" ", b"x", b"}", b"{}", b",", b"\n\n", b"]", b" 5", b'"}"', b"\x0b"])
-        )
+        return data + draw(st.sampled_from([b" ", b"x", b"}", b"{}", b",", b"\n\n", b"]", b" 5", b'"}"', b"\x0b"]))
     if damage == "bom":
         return b"\xef\xbb\xbf" + data
     if damage == "bad_utf8":
@@ -215,17 +205,17 @@ def damaged(draw, data: bytes) -> bytes:
     if damage == "pad":
         return data[:-1] + b',"pad":"' + b"p" * draw(st.sampled_from([32_000, 33_000])) + b'"}'
     if damage == "deep":
-        depth = draw(st.integers(30, 34))
+        depth = draw(st.integers(60, 66))
         return data[:-1] + b',"deep":' + b"[" * depth + b"]" * depth + b"}"
     if damage == "surrogate":
         escape = draw(
-            st.sampled_from(
-                [b"\\ud800", b"\\udc00", b"\\ud83d\\ude00", b"\\\\ud800", b"\\ud800\\ud800\\udc00"]
-            )
+            st.sampled_from([b"\\ud800", b"\\udc00", b"\\ud83d\\ude00", b"\\\\ud800", b"\\ud800\\ud800\\udc00"])
         )
         return data[:-1] + b',"s":"' + escape + b'"}'
     if damage == "space":
         return b" \t\r\n" + data + b" \t\r\n"
+    if damage == "spoof":
+        return data + draw(st.sampled_from([b'],["x"', b',"#"],[5', b"]", b',"#"]', b"],[{}"]))
     return data
 
 

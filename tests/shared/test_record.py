@@ -11,9 +11,7 @@ from tests.shared.cases import CASES, EXPECTED_RECORDS
 pytestmark = pytest.mark.glue_compat
 
 
-@pytest.mark.parametrize(
-    ("name", "data", "arrival", "status", "reason", "field"), CASES, ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize(("name", "data", "arrival", "status", "reason", "field"), CASES, ids=[c[0] for c in CASES])
 def test_case(name, data, arrival, status, reason, field):
     outcome = curate(data, arrival)
     assert (outcome.status, outcome.reason, outcome.field) == (status, reason, field)

@@ -1,0 +1,87 @@
+"""`python -m benchmarks` (`make bench`): run every benchmark, print a table, keep the results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks import contract
+from benchmarks.harness import Row, ratio, save
+
+COMMAND = "make bench"
+GLUE_PYTHON = Path(__file__).resolve().parents[1] / ".venv-glue" / "bin" / "python"
+
+
+def glue_runtime_rows(console: Console) -> list[Row]:
+    """The Spark contract bench in the AWS Glue 4.0 environment (Python 3.10, PySpark 3.3.0)."""
+    if not GLUE_PYTHON.exists():
+        console.print("[yellow]skipped[/]: .venv-glue is missing (make setup creates it)")
+        return []
+    # This process's PYSPARK_PYTHON names Python 3.11; the Glue runtime's workers must run its own 3.10.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYSPARK_")}
+    result = subprocess.run(
+        [str(GLUE_PYTHON), "-m", "benchmarks.contract"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=GLUE_PYTHON.parents[2],
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the Glue 4.0 runtime bench failed:\n{result.stderr[-3000:]}")
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    rows = []
+    for raw in payload["rows"]:
+        raw["bench"] = f"spark contract (Spark {payload['spark']}, Glue 4.0)"
+        rows.append(Row(**raw))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--only", choices=["contract"], action="append", help="run only these benches")
+    args = parser.parse_args()
+    selected = set(args.only or ["contract"])
+    console = Console()
+    rows: list[Row] = []
+    notes: list[str] = []
+    if "contract" in selected:
+        console.print("[bold]contract[/]: Python per-record transform")
+        rows += contract.python_rows()
+        console.print("[bold]contract[/]: Spark native expressions against a Python UDF")
+        from comparison.local.spark import build_spark_session
+
+        spark = build_spark_session("benchmarks")
+        try:
+            for row in contract.spark_rows(spark):
+                row.bench = f"spark contract (Spark {spark.version})"
+                rows.append(row)
+        finally:
+            spark.stop()
+        console.print("[bold]contract[/]: the same on the AWS Glue 4.0 runtime (PySpark 3.3.0, Python 3.10)")
+        rows += glue_runtime_rows(console)
+    table = Table(title="benchmarks (ratios against a baseline measured in the same run)")
+    for column in ("bench", "variant", "items", "seconds", "rate", "ratio"):
+        table.add_column(column, justify="right" if column in ("items", "seconds", "rate") else "left")
+    for row in rows:
+        r = ratio(rows, row)
+        table.add_row(
+            row.bench,
+            row.variant,
+            f"{row.items:,}",
+            f"{row.seconds:.3f}",
+            f"{row.rate:,.0f} {row.unit}",
+            f"{r:.2f}x {row.baseline}" if r is not None else "baseline",
+        )
+    console.print(table)
+    save(rows, COMMAND, notes)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

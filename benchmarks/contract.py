@@ -1,0 +1,167 @@
+"""The shared contract's two implementations against their naive alternatives.
+
+- Python: `shared.record.curate` + orjson against the same logic parsed and written with stdlib json.
+- Spark: the native expressions of `shared.spark_columns` against a Python UDF running
+  `shared.record.curate` on the same DataFrame (the "just call the Lambda code" shortcut).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+import orjson
+
+from benchmarks.harness import Row, best_of
+from comparison.workload import WorkloadConfig, generate
+from shared import contract as c
+from shared.record import curate, curate_document
+
+START = 1_764_288_000_000
+
+
+def workload(count: int) -> list[tuple[bytes, int]]:
+    """Realistic raw records (the run's workload, faults included) with their arrival times."""
+    config = WorkloadConfig(rate=1000, duration_s=count / 1000)
+    return [(e.payload(e.scheduled_ms), e.scheduled_ms + 200) for e in generate(config, START)]
+
+
+def stdlib_transform(data: bytes, arrival_ms: int) -> bytes | None:
+    """The same logic with the standard library's json: decode, json.loads, transform, json.dumps."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    outcome = curate_document(doc, arrival_ms)
+    return json.dumps(outcome.record).encode() + b"\n" if outcome.record else None
+
+
+def fast_transform(data: bytes, arrival_ms: int) -> bytes | None:
+    """The Lambda's per-record work: the contract and orjson."""
+    outcome = curate(data, arrival_ms)
+    return orjson.dumps(outcome.record) + b"\n" if outcome.record else None
+
+
+def python_rows(count: int = 60_000) -> list[Row]:
+    """Records per second of the per-record transform, orjson against stdlib json."""
+    records = workload(count)
+    rows = []
+    for variant, transform in (("stdlib json", stdlib_transform), ("shared.record + orjson", fast_transform)):
+        for data, arrival in records[:2000]:
+            transform(data, arrival)
+        seconds = best_of(5, lambda transform=transform: [transform(d, a) for d, a in records])
+        rows.append(
+            Row(
+                "python contract",
+                variant,
+                len(records),
+                seconds,
+                baseline=None if variant == "stdlib json" else "stdlib json",
+            )
+        )
+    return rows
+
+
+def spark_rows(spark, count: int = 300_000) -> list[Row]:
+    """Rows per second of the Spark transform: native expressions against a Python UDF, same DataFrame."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from shared.spark_columns import apply_contract
+
+    sample = workload(20_000)
+    copies = count // len(sample) + 1
+    base = spark.createDataFrame(sample, "data binary, arrival_ms long")
+    # Both variants scan the same Parquet file (as a job scans its input), not a cache.
+    folder = tempfile.mkdtemp(prefix="bench-contract-")
+    path = os.path.join(folder, "input.parquet")
+    base.crossJoin(spark.range(copies).withColumnRenamed("id", "copy")).limit(count).repartition(2).write.parquet(path)
+    df = spark.read.parquet(path)
+    rows_in = df.count()
+
+    schema = T.StructType(
+        [T.StructField("status", T.StringType()), T.StructField("reason", T.StringType())]
+        + [
+            T.StructField(name, T.StringType() if kind == "string" else _spark_type(kind))
+            for name, kind in c.CURATED_FIELDS
+        ]
+    )
+
+    def udf_body(data: bytes, arrival_ms: int):
+        outcome = curate(bytes(data), arrival_ms)
+        values = outcome.record or {}
+        return (outcome.status, outcome.reason, *[values.get(name) for name in c.CURATED_FIELD_NAMES])
+
+    def stdlib_udf_body(data: bytes, arrival_ms: int):
+        # What a Glue job gets without extra modules: the same contract over the standard library's json.
+        try:
+            doc = json.loads(bytes(data).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            doc = None
+        if not isinstance(doc, dict):
+            return (c.FAILED, c.NOT_JSON, *[None] * len(c.CURATED_FIELD_NAMES))
+        outcome = curate_document(doc, arrival_ms)
+        values = outcome.record or {}
+        return (outcome.status, outcome.reason, *[values.get(name) for name in c.CURATED_FIELD_NAMES])
+
+    orjson_udf = F.udf(udf_body, schema)
+    stdlib_udf = F.udf(stdlib_udf_body, schema)
+    baseline = "python UDF, shared.record (orjson)"
+    variants = {
+        baseline: lambda: df.select(orjson_udf("data", "arrival_ms").alias("r")).select("r.*"),
+        "python UDF, stdlib json": lambda: df.select(stdlib_udf("data", "arrival_ms").alias("r")).select("r.*"),
+        "native expressions": lambda: apply_contract(df),
+    }
+    rows = []
+    for variant, build in variants.items():
+        # A streaming query builds its plan once and reruns it every micro-batch: build once here too,
+        # and report the one-off cost of building and planning it apart.
+        started = time.perf_counter()
+        frame = build()
+        frame._jdf.queryExecution().executedPlan()
+        planning = time.perf_counter() - started
+        frame.write.format("noop").mode("overwrite").save()
+        seconds = best_of(3, lambda frame=frame: frame.write.format("noop").mode("overwrite").save())
+        rows.append(
+            Row(
+                "spark contract",
+                variant,
+                rows_in,
+                seconds,
+                unit="rows/s",
+                baseline=None if variant == baseline else baseline,
+                extra={"planning_s": round(planning, 2)},
+            )
+        )
+    shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
+def _spark_type(kind: str):
+    from pyspark.sql import types as T
+
+    return {"bigint": T.LongType(), "int": T.IntegerType(), "double": T.DoubleType(), "boolean": T.BooleanType()}[kind]
+
+
+def main() -> int:
+    """`python -m benchmarks.contract`: the Spark rows as JSON (run in the Glue 4.0 environment too)."""
+    from dataclasses import asdict
+
+    from comparison.local.spark import build_spark_session
+
+    spark = build_spark_session("benchmarks")
+    try:
+        rows = spark_rows(spark)
+        print(json.dumps({"spark": spark.version, "rows": [asdict(r) for r in rows]}))
+    finally:
+        spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

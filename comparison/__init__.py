@@ -1,0 +1,1 @@
+"""The comparison harness: one workload through both paths, measured side by side."""

@@ -1,0 +1,5 @@
+"""`python -m comparison`: see `comparison.cli`."""
+
+from comparison.cli import main
+
+raise SystemExit(main())

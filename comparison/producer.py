@@ -1,0 +1,175 @@
+"""Producing the workload to Kinesis: paced, batched `put_records`, retried as a careful producer does.
+
+A `put_records` call can succeed while some of its records fail (throttling, internal errors): those
+records are retried, alone, with exponential back-off and jitter. Call-level throttling and connection
+errors are retried the same way. A record that still fails after `give_up_after_s` raises
+`ProducerError`, naming how many records were not accepted: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from comparison.workload import Event
+
+MAX_RECORDS_PER_CALL = 500
+MAX_BYTES_PER_CALL = 5 * 1024 * 1024
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+        "ThrottlingException",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "KMSThrottlingException",
+        "ResourceInUseException",
+    }
+)
+
+
+class ProducerError(RuntimeError):
+    """Records could not be put within the retry budget."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A record Kinesis accepted: where it landed and when it was first sent."""
+
+    index: int
+    sent_at_ms: int
+    shard_id: str
+    sequence_number: str
+    attempts: int
+
+
+def now_ms() -> int:
+    """Wall-clock time in epoch milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+def chunks(entries: list[tuple[Event, bytes]]) -> Iterator[list[tuple[Event, bytes]]]:
+    """Split into put_records calls within the 500-record and 5 MiB limits."""
+    batch: list[tuple[Event, bytes]] = []
+    size = 0
+    for event, data in entries:
+        record_size = len(data) + len(event.partition_key.encode())
+        if batch and (len(batch) == MAX_RECORDS_PER_CALL or size + record_size > MAX_BYTES_PER_CALL):
+            yield batch
+            batch, size = [], 0
+        batch.append((event, data))
+        size += record_size
+    if batch:
+        yield batch
+
+
+class KinesisProducer:
+    """Puts events on one stream. `stats` counts calls, throttled records and retries."""
+
+    def __init__(
+        self,
+        client,
+        stream_name: str,
+        *,
+        give_up_after_s: float = 120.0,
+        base_backoff_s: float = 0.05,
+        max_backoff_s: float = 2.0,
+        seed: int = 0,
+        on_call: Callable[[str, int, float], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.stream_name = stream_name
+        self.give_up_after_s = give_up_after_s
+        self.base_backoff_s = base_backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._jitter = random.Random(seed)
+        self._on_call = on_call
+        self.stats = {"calls": 0, "records": 0, "record_failures": 0, "call_failures": 0, "retries": 0}
+
+    def _backoff(self, attempt: int) -> float:
+        return self._jitter.uniform(0, min(self.max_backoff_s, self.base_backoff_s * 2**attempt))
+
+    def _put(self, batch: list[tuple[Event, bytes]]) -> list[dict]:
+        """One put_records call; returns the per-record results (raises on call-level failure)."""
+        started = time.perf_counter()
+        response = self.client.put_records(
+            StreamName=self.stream_name,
+            Records=[{"Data": data, "PartitionKey": event.partition_key} for event, data in batch],
+        )
+        self.stats["calls"] += 1
+        if self._on_call:
+            failed = response.get("FailedRecordCount", 0)
+            self._on_call("ok" if not failed else "partial", len(batch) - failed, time.perf_counter() - started)
+        return response["Records"]
+
+    def send(self, events: Iterable[Event]) -> list[Sent]:
+        """Put these events now (each stamped with this send time); retry until every one is accepted."""
+        sent_at = now_ms()
+        pending = [(event, event.payload(sent_at)) for event in events]
+        accepted: list[Sent] = []
+        attempt = 0
+        deadline = time.monotonic() + self.give_up_after_s
+        while pending:
+            retry: list[tuple[Event, bytes]] = []
+            for batch in chunks(pending):
+                try:
+                    results = self._put(batch)
+                except (ClientError, BotoCoreError) as error:
+                    code = error.response["Error"]["Code"] if isinstance(error, ClientError) else "Connection"
+                    if isinstance(error, ClientError) and code not in RETRYABLE_CODES:
+                        raise ProducerError(f"put_records failed with {code}: {error}") from error
+                    self.stats["call_failures"] += 1
+                    if self._on_call:
+                        self._on_call("error", 0, 0.0)
+                    retry.extend(batch)
+                    continue
+                for (event, data), result in zip(batch, results, strict=True):
+                    if "ErrorCode" in result:
+                        self.stats["record_failures"] += 1
+                        retry.append((event, data))
+                    else:
+                        accepted.append(
+                            Sent(event.index, sent_at, result["ShardId"], result["SequenceNumber"], attempt + 1)
+                        )
+            self.stats["records"] += len(pending) - len(retry)
+            pending = retry
+            if pending:
+                if time.monotonic() > deadline:
+                    raise ProducerError(
+                        f"{len(pending)} records not accepted after {self.give_up_after_s:.0f} s of retries"
+                    )
+                self.stats["retries"] += len(pending)
+                time.sleep(self._backoff(attempt))
+                attempt += 1
+        return accepted
+
+    def run(
+        self,
+        events: Iterable[Event],
+        *,
+        on_sent: Callable[[list[Event], list[Sent]], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Send events at their scheduled times, batching whatever is due; returns the number sent."""
+        total = 0
+        due: list[Event] = []
+        iterator = iter(events)
+        upcoming = next(iterator, None)
+        while (upcoming is not None or due) and not should_stop():
+            now = now_ms()
+            while upcoming is not None and upcoming.scheduled_ms <= now and len(due) < MAX_RECORDS_PER_CALL:
+                due.append(upcoming)
+                upcoming = next(iterator, None)
+            if due:
+                sent = self.send(due)
+                total += len(sent)
+                if on_sent:
+                    on_sent(due, sent)
+                due = []
+            elif upcoming is not None:
+                time.sleep(min(0.05, max(0.0, (upcoming.scheduled_ms - now) / 1000)))
+        return total
