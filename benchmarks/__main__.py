@@ -6,12 +6,13 @@ import argparse
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import contract
+from benchmarks import contract, lambda_handler
 from benchmarks.harness import Row, ratio, save
 
 COMMAND = "make bench"
@@ -44,9 +45,9 @@ def glue_runtime_rows(console: Console) -> list[Row]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--only", choices=["contract"], action="append", help="run only these benches")
+    parser.add_argument("--only", choices=["contract", "lambda"], action="append", help="run only these benches")
     args = parser.parse_args()
-    selected = set(args.only or ["contract"])
+    selected = set(args.only or ["contract", "lambda"])
     console = Console()
     rows: list[Row] = []
     notes: list[str] = []
@@ -65,6 +66,18 @@ def main() -> int:
             spark.stop()
         console.print("[bold]contract[/]: the same on the AWS Glue 4.0 runtime (PySpark 3.3.0, Python 3.10)")
         rows += glue_runtime_rows(console)
+    if "lambda" in selected:
+        console.print("[bold]lambda[/]: the Firehose handler on 1 MB and 3 MB batches")
+        with tempfile.TemporaryDirectory() as folder:
+            lambda_rows = lambda_handler.rows(Path(folder) / "devices.jsonl")
+        rows += lambda_rows
+        floor = lambda_handler.ratios_to(lambda_rows, "bare floor (orjson, no transform)")
+        core = lambda_handler.ratios_to(lambda_rows, "handler core (no observability)")
+        for bench in sorted(floor):
+            notes.append(
+                f"{bench}: the handler runs at {floor[bench]:.2f}x the bare floor's rate; Powertools costs "
+                f"{(1 - core[bench]) * 100:.1f}% against the handler core."
+            )
     table = Table(title="benchmarks (ratios against a baseline measured in the same run)")
     for column in ("bench", "variant", "items", "seconds", "rate", "ratio"):
         table.add_column(column, justify="right" if column in ("items", "seconds", "rate") else "left")

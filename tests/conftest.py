@@ -66,3 +66,28 @@ def unique_name(request):
 
     base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:30].strip("-")
     return f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def sam_build(tmp_path_factory):
+    """`sam build` of template.yaml (no container), once per session: the build folder."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    subprocess.run(
+        [
+            str(root / ".venv" / "bin" / "sam"),
+            "build",
+            "--build-dir",
+            str(build_dir),
+            "--template-file",
+            "template.yaml",
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+    )
+    return build_dir

@@ -1,0 +1,1 @@
+"""Path A: the Firehose transformation Lambda (`firehose_transform.app`)."""
