@@ -1,0 +1,461 @@
+"""The Firehose simulator against moto (S3, Kinesis) and kinesalite: buffering, failures, keys, restart."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from comparison.local.firehose import (
+    DUPLICATED_RECORD_ID,
+    FUNCTION_ERROR,
+    FUNCTION_TIMEOUT,
+    JSON_ERROR,
+    MISSING_RECORD_ID,
+    PROCESSING_FAILED,
+    FirehoseConfigError,
+    FirehoseSettings,
+    FirehoseSimulator,
+    render_prefix,
+)
+from comparison.local.lambda_runtime import LocalLambda
+from comparison.local.servers import client, create_stream
+from comparison.local.template import Template, TemplateError
+from comparison.producer import KinesisProducer
+from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[3]
+LAMBDA_ARN = "arn:aws:lambda:us-east-1:000000000000:function:FirehoseTransformFunction"
+
+
+def echo(event, context):
+    """A transformation that returns every record as it came, newline-terminated."""
+    return {
+        "records": [
+            {
+                "recordId": r["recordId"],
+                "result": "Ok",
+                "data": base64.b64encode(base64.b64decode(r["data"]) + b"\n").decode(),
+            }
+            for r in event["records"]
+        ]
+    }
+
+
+def lines(bodies) -> list[bytes]:
+    return [line for body in bodies for line in body.splitlines()]
+
+
+class Recording:
+    """Wraps a handler and keeps each event it was called with."""
+
+    def __init__(self, handler=echo):
+        self.handler = handler
+        self.events = []
+
+    def __call__(self, event, context):
+        self.events.append(event)
+        return self.handler(event, context)
+
+
+@pytest.fixture
+def aws(moto_server, unique_name):
+    kinesis = client("kinesis", moto_server.endpoint)
+    s3 = client("s3", moto_server.endpoint)
+    create_stream(kinesis, unique_name, shards=2)
+    s3.create_bucket(Bucket=unique_name)
+    return {"kinesis": kinesis, "s3": s3, "name": unique_name}
+
+
+def produce(aws, count, size=200):
+    producer = KinesisProducer(aws["kinesis"], aws["name"])
+    events = list(generate(WorkloadConfig(rate=1000, duration_s=count / 1000, duplicate_fraction=0.0), 0))[:count]
+    for event in events:
+        if size > 200:
+            event.raw = b'{"pad":"' + b"x" * size + b'"}'
+    producer.send(events)
+    return events
+
+
+def make(aws, tmp_path, handler, **settings):
+    values = dict(name="etl", lambda_arn=LAMBDA_ARN, processor_interval_s=0, buffer_interval_s=0, prefix="out/")
+    values.update(settings)
+    return FirehoseSimulator(
+        FirehoseSettings(**values),
+        kinesis=aws["kinesis"],
+        stream_name=aws["name"],
+        s3=aws["s3"],
+        bucket=aws["name"],
+        handler=handler,
+        checkpoint_path=tmp_path / "checkpoint.json",
+        poll_interval_s=0.05,
+    )
+
+
+def drive(simulator, until, timeout_s=30.0):
+    deadline = time.monotonic() + timeout_s
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not done after {timeout_s} s: {simulator.stats}")
+        simulator.step()
+        time.sleep(0.02)
+
+
+def objects(aws, prefix=""):
+    s3, found = aws["s3"], {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=aws["name"], Prefix=prefix):
+        for item in page.get("Contents", []):
+            found[item["Key"]] = s3.get_object(Bucket=aws["name"], Key=item["Key"])["Body"].read()
+    return found
+
+
+def error_documents(aws):
+    return [
+        json.loads(line)
+        for key, body in objects(aws).items()
+        if "processing-failed" in key
+        for line in body.splitlines()
+    ]
+
+
+# ---- configuration ------------------------------------------------------------------------
+
+
+def test_settings_come_from_the_template():
+    settings = FirehoseSettings.from_template(Template())
+    assert (settings.processor_buffer_mb, settings.processor_interval_s, settings.retries) == (1.0, 60.0, 3)
+    assert (settings.buffer_mb, settings.buffer_interval_s, settings.compression) == (5.0, 300.0, "UNCOMPRESSED")
+    assert settings.prefix == "firehose/curated/" and "!{firehose:error-output-type}" in settings.error_prefix
+    assert (settings.memory_mb, settings.timeout_s) == (512, 120.0)
+    tuned = FirehoseSettings.from_template(
+        Template(overrides={"ProcessorBufferIntervalSeconds": 0, "DeliveryBufferIntervalSeconds": 0})
+    )
+    assert (tuned.processor_interval_s, tuned.buffer_interval_s) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"ProcessorBufferSizeMB": 5}, r"ProcessorBufferSizeMB=5 is outside its allowed range 0\.2\.\.3"),
+        ({"DeliveryBufferIntervalSeconds": 901}, r"DeliveryBufferIntervalSeconds=901 is outside"),
+        ({"DeliveryCompression": "ZIP"}, r"DeliveryCompression='ZIP' is not one of"),
+        ({"NoSuchParameter": 1}, r"unknown template parameter"),
+    ],
+)
+def test_a_value_the_template_refuses_is_a_clear_error(overrides, message):
+    with pytest.raises(TemplateError, match=message):
+        Template(overrides=overrides)
+
+
+def test_dynamic_partitioning_needs_the_buffers_cloudformation_requires():
+    with pytest.raises(FirehoseConfigError, match="SizeInMBs must be at least 64"):
+        FirehoseSettings.from_template(Template(overrides={"DynamicPartitioning": "true"}))
+    settings = FirehoseSettings.from_template(
+        Template(
+            overrides={"DynamicPartitioning": "true", "DeliveryBufferSizeMB": 64, "DeliveryBufferIntervalSeconds": 60}
+        )
+    )
+    assert settings.dynamic_partitioning and "!{partitionKeyFromLambda:event_date}" in settings.prefix
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"processor_buffer_mb": 0.1}, "0.2..3"),
+        ({"buffer_mb": 200}, "1..128"),
+        ({"prefix": "a/!{timestamp:yyyy}/"}, "ErrorOutputPrefix can't be null"),
+        ({"prefix": "a/", "error_prefix": "e/!{timestamp:yyyy}/"}, "must include !{firehose:error-output-type}"),
+        ({"prefix": "a/!{firehose:error-output-type}/", "error_prefix": "e/"}, "Prefix can't contain"),
+    ],
+)
+def test_settings_firehose_would_refuse(values, message):
+    with pytest.raises(FirehoseConfigError, match=re.escape(message)):
+        FirehoseSettings(name="s", lambda_arn=LAMBDA_ARN, **values)
+
+
+# ---- buffering ----------------------------------------------------------------------------
+
+
+def test_processor_flushes_on_size_before_its_interval(aws, tmp_path):
+    recording = Recording()
+    simulator = make(aws, tmp_path, recording, processor_buffer_mb=0.2, processor_interval_s=900)
+    produce(aws, 600, size=1000)  # about 0.6 MB
+    drive(simulator, lambda: simulator.stats["received"] == 600 and len(recording.events) >= 2)
+    sizes = [sum(len(base64.b64decode(r["data"])) for r in e["records"]) for e in recording.events]
+    assert all(size <= 0.2 * 1024 * 1024 for size in sizes)
+    assert simulator.pending() > 0  # the remainder waits for its size or its interval
+
+
+def test_processor_flushes_on_interval(aws, tmp_path):
+    recording = Recording()
+    simulator = make(aws, tmp_path, recording, processor_interval_s=1.0)
+    produce(aws, 20)
+    drive(simulator, lambda: simulator.stats["received"] == 20)
+    assert not recording.events
+    drive(simulator, lambda: simulator.stats["ok"] == 20)
+    waits = [t.invoke_start_ms - t.read_ms for t in simulator.timelines.values()]
+    assert min(waits) >= 900
+
+
+def test_zero_buffering_delivers_each_poll(aws, tmp_path):
+    simulator = make(aws, tmp_path, Recording())
+    produce(aws, 50)
+    drive(simulator, lambda: simulator.stats["ok"] == 50 and simulator.pending() == 0)
+    assert len(lines(objects(aws, "out/").values())) == 50
+
+
+def test_destination_flushes_on_size_and_interval(aws, tmp_path):
+    simulator = make(aws, tmp_path, Recording(), buffer_mb=1, buffer_interval_s=2.0)
+    produce(aws, 1500, size=1000)  # about 1.5 MB of output
+    drive(simulator, lambda: simulator.stats["objects"] >= 1)
+    first = simulator.stats["objects"]
+    assert simulator.pending() > 0  # the rest waits for the interval
+    drive(simulator, lambda: simulator.pending() == 0)
+    assert simulator.stats["objects"] == first + 1
+
+
+# ---- failures -----------------------------------------------------------------------------
+
+
+def raises(event, context):
+    raise RuntimeError("boom")
+
+
+def slow(event, context):
+    time.sleep(0.3)
+    return echo(event, context)
+
+
+def missing(event, context):
+    return {"records": echo(event, context)["records"][1:]}
+
+
+def duplicated(event, context):
+    records = echo(event, context)["records"]
+    return {"records": records + records[:1]}
+
+
+def bad_result(event, context):
+    return {"records": [{**r, "result": "Maybe"} for r in echo(event, context)["records"]]}
+
+
+def bad_base64(event, context):
+    return {"records": [{**r, "data": "%%%"} for r in echo(event, context)["records"]]}
+
+
+def not_json(event, context):
+    return {"records": {1, 2}}
+
+
+def too_large(event, context):
+    return {"records": [{**r, "data": base64.b64encode(b"x" * 7_000_000).decode()} for r in event["records"]]}
+
+
+@pytest.mark.parametrize(
+    ("handler", "code"),
+    [
+        (raises, FUNCTION_ERROR),
+        (slow, FUNCTION_TIMEOUT),
+        (missing, MISSING_RECORD_ID),
+        (duplicated, DUPLICATED_RECORD_ID),
+        (bad_result, JSON_ERROR),
+        (bad_base64, JSON_ERROR),
+        (not_json, JSON_ERROR),
+        (too_large, FUNCTION_ERROR),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_each_contract_violation_fails_the_invocation_with_its_code(aws, tmp_path, handler, code):
+    recording = Recording(handler)
+    simulator = make(aws, tmp_path, recording, retries=2, timeout_s=0.1)
+    events = produce(aws, 5)
+    drive(simulator, lambda: simulator.stats["processing_failed"] == 5)
+    assert len(recording.events) == 3  # the first attempt and two retries
+    documents = error_documents(aws)
+    assert sorted(base64.b64decode(d["rawData"]) for d in documents) == sorted(e.payload(0) for e in events)
+    assert {d["errorCode"] for d in documents} == {code} and {d["attemptsMade"] for d in documents} == {3}
+    assert all(d["lambdaArn"] == LAMBDA_ARN and d["attemptEndingTimestamp"] >= d["arrivalTimestamp"] for d in documents)
+    assert simulator.pending() == 0 and simulator.stats["errors_by_code"] == {code: 3}
+
+
+def test_processing_failed_records_go_to_the_error_prefix_at_once(aws, tmp_path):
+    def half(event, context):
+        records = echo(event, context)["records"]
+        return {"records": [{**r, "result": "ProcessingFailed"} if i % 2 else r for i, r in enumerate(records)]}
+
+    simulator = make(aws, tmp_path, half, retries=3)
+    produce(aws, 10)
+    drive(simulator, lambda: simulator.stats["ok"] + simulator.stats["processing_failed"] == 10)
+    documents = error_documents(aws)
+    assert len(documents) == simulator.stats["processing_failed"] > 0
+    assert {(d["errorCode"], d["attemptsMade"]) for d in documents} == {(PROCESSING_FAILED, 1)}
+
+
+def test_a_handler_that_raises_sometimes_still_accounts_for_every_record(aws, tmp_path):
+    calls = {"n": 0}
+
+    def flaky(event, context):
+        calls["n"] += 1
+        if calls["n"] % 3 == 0:
+            raise RuntimeError("intermittent")
+        records = echo(event, context)["records"]
+        return {"records": [{**r, "result": "Dropped"} if i % 7 == 0 else r for i, r in enumerate(records)]}
+
+    simulator = make(aws, tmp_path, flaky, retries=0, processor_buffer_mb=0.2)
+    produce(aws, 300, size=3000)  # about 0.9 MB: five or more invocations
+    drive(simulator, lambda: simulator.stats["received"] == 300 and simulator.pending() == 0)
+    stats = simulator.stats
+    assert stats["ok"] + stats["dropped"] + stats["processing_failed"] == stats["received"] == 300
+    assert stats["failed_invocations"] > 0 and stats["processing_failed"] > 0
+    assert len(lines(objects(aws, "out/").values())) == stats["ok"]
+    assert len(error_documents(aws)) == stats["processing_failed"]
+
+
+# ---- keys ---------------------------------------------------------------------------------
+
+
+def test_default_keys_and_gzip(aws, tmp_path):
+    simulator = make(aws, tmp_path, Recording(), prefix="", compression="GZIP")
+    events = produce(aws, 10)
+    drive(simulator, lambda: simulator.stats["ok"] == 10 and simulator.pending() == 0)
+    keys = objects(aws)
+    pattern = r"\d{4}/\d{2}/\d{2}/\d{2}/etl-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.gz"
+    assert keys and all(re.fullmatch(pattern, key) for key in keys)
+    delivered = lines(gzip.decompress(data) for data in keys.values())
+    assert sorted(delivered) == sorted(e.payload(0) for e in events)
+
+
+def test_prefix_expressions():
+    when = 1_764_347_746_000  # 2025-11-28T16:35:46Z
+    assert render_prefix("data/", when) == "data/2025/11/28/16/"
+    assert render_prefix("data/!{timestamp:yyyy-MM-dd}/h=!{timestamp:HH}/", when) == "data/2025-11-28/h=16/"
+    error = render_prefix("errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/", when, "processing-failed")
+    assert error == "errors/processing-failed/2025/11/28/16/"
+    keys = {"event_date": "2025-11-28", "event_hour": "16"}
+    rendered = render_prefix(
+        "d/event_date=!{partitionKeyFromLambda:event_date}/h=!{partitionKeyFromLambda:event_hour}/", when, keys=keys
+    )
+    assert rendered.startswith("d/event_date=2025-11-28/h=16/")
+
+
+def test_dynamic_partitioning_writes_one_object_per_partition(aws, tmp_path):
+    def partitioned(event, context):
+        records = echo(event, context)["records"]
+        return {
+            "records": [
+                {**r, "metadata": {"partitionKeys": {"event_date": "2025-11-28", "event_hour": f"{i % 2:02d}"}}}
+                for i, r in enumerate(records)
+            ]
+        }
+
+    simulator = make(
+        aws,
+        tmp_path,
+        partitioned,
+        dynamic_partitioning=True,
+        buffer_mb=64,
+        buffer_interval_s=60,
+        prefix="p/date=!{partitionKeyFromLambda:event_date}/hour=!{partitionKeyFromLambda:event_hour}/",
+        error_prefix="e/!{firehose:error-output-type}/",
+    )
+    produce(aws, 20)
+    drive(simulator, lambda: simulator.stats["ok"] == 20)
+    simulator.flush()
+    keys = list(objects(aws, "p/"))
+    assert {key.split("/")[2] for key in keys} == {"hour=00", "hour=01"}
+
+
+# ---- restart ------------------------------------------------------------------------------
+
+
+def test_restart_resumes_from_the_checkpoint_losing_nothing(aws, tmp_path):
+    first = make(aws, tmp_path, Recording(), buffer_interval_s=2.0)
+    events = produce(aws, 100)
+    drive(first, lambda: first.stats["objects"] >= 1 and first.pending() == 0)
+    events += produce(aws, 100)
+    drive(first, lambda: first.stats["received"] == 200)
+    in_flight = first.pending()
+    assert in_flight > 0  # transformed, buffered for S3, not yet written: the stop loses them here
+    checkpoint = first.checkpoint
+    events += produce(aws, 50)  # more arrives while the stream is down
+    second = make(aws, tmp_path, Recording(), buffer_interval_s=0)
+    assert second.checkpoint == checkpoint
+    drive(second, lambda: second.stats["received"] >= 50 and second.pending() == 0)
+    assert {e.payload(0) for e in events} <= set(lines(objects(aws, "out/").values()))
+    # Only the records in flight at the stop are read again.
+    assert second.stats["received"] == 50 + in_flight
+
+
+# ---- the issue's end-to-end check -----------------------------------------------------------
+
+
+def test_ten_thousand_events_all_accounted_for_with_the_real_handler(kinesalite, moto_server, tmp_path, unique_name):
+    kinesis, s3 = client("kinesis", kinesalite.endpoint), client("s3", moto_server.endpoint)
+    create_stream(kinesis, unique_name, shards=2)
+    s3.create_bucket(Bucket=unique_name)
+    config = WorkloadConfig(rate=2500, duration_s=4, seed=21, malformed_fraction=0.02)
+    registry = tmp_path / "devices.jsonl"
+    registry.write_bytes(registry_json_lines(build_registry(config)))
+    events = list(generate(config, int(time.time() * 1000) + 200))
+    assert len(events) >= 10_000
+
+    template = Template(overrides={"ProcessorBufferIntervalSeconds": 0, "DeliveryBufferIntervalSeconds": 0})
+    real = LocalLambda(template, log_path=tmp_path / "lambda.log", environment={"DEVICE_REGISTRY": str(registry)})
+    calls = {"n": 0}
+
+    def one_in_five_fails(event, context):
+        calls["n"] += 1
+        if calls["n"] % 5 == 0:
+            raise RuntimeError("injected failure")
+        return real(event, context)
+
+    # No retries: each failed invocation sends its records to the error prefix, to be accounted there.
+    settings = FirehoseSettings.from_template(template, retries=0)
+    simulator = FirehoseSimulator(
+        settings,
+        kinesis=kinesis,
+        stream_name=unique_name,
+        s3=s3,
+        bucket=unique_name,
+        handler=one_in_five_fails,
+        checkpoint_path=tmp_path / "checkpoint.json",
+        poll_interval_s=0.2,
+    )
+    producer = threading.Thread(target=KinesisProducer(kinesis, unique_name).run, args=(events,))
+    producer.start()
+    drive(simulator, lambda: simulator.stats["received"] == len(events) and simulator.pending() == 0, timeout_s=120)
+    producer.join()
+    real.close()
+
+    stored = objects({"s3": s3, "name": unique_name})
+    curated = [json.loads(line) for key, body in stored.items() if "/curated/" in key for line in body.splitlines()]
+    failed = [json.loads(line) for key, body in stored.items() if "/errors/" in key for line in body.splitlines()]
+    stats = simulator.stats
+    assert len(curated) == stats["ok"] and len(failed) == stats["processing_failed"]
+    assert stats["ok"] + stats["dropped"] + stats["processing_failed"] == len(events)
+    assert stats["invocations"] >= 20 and stats["errors_by_code"].get("Lambda.FunctionError", 0) >= 4
+    # Each produced record is in S3 once: in an error document, dropped by design, or curated.
+    unmatched_failures = Counter(base64.b64decode(d["rawData"]) for d in failed)
+    expected_curated, expected_dropped = Counter(), 0
+    for event in events:
+        payload = event.payload(0)
+        if unmatched_failures[payload]:
+            unmatched_failures[payload] -= 1
+        elif event.intent.kind == "heartbeat":
+            expected_dropped += 1
+        else:
+            expected_curated[event.event_id] += 1
+    assert not +unmatched_failures
+    assert Counter(record["event_id"] for record in curated) == expected_curated
+    assert stats["dropped"] == expected_dropped
+    codes = Counter(d["errorCode"] for d in failed)
+    assert set(codes) == {"Lambda.FunctionError", "Lambda.ProcessingFailedStatus"}
+    assert "records failed the contract" in (tmp_path / "lambda.log").read_text()
