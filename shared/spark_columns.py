@@ -36,9 +36,22 @@ from shared import contract as c
 #   inlines every projection into the scan before it checks its own switch (12 s at nine stages,
 #   then out of memory, measured with PySpark 3.3.0). Spark 4 is not affected; excluding the rule
 #   only stops nested-column pruning in Parquet scans, which this pipeline does not use.
+# - Spark 3.3 runs out of memory planning a filter on the contract's status (de-duplication keeps valid
+#   records only): PushDownPredicates inlines the status expression through every projection of the
+#   contract, and canonicalising the result is exponential in 3.3 (measured: OutOfMemoryError with a
+#   1 GB driver). No source here supports pushdown, so the rule buys nothing; Spark 4 plans either way.
+# - Streaming re-optimises the plan every micro-batch, and the Glue pipeline holds the contract once per
+#   branch. Dynamic partition pruning and constraint propagation walk every expression of it for
+#   nothing (no partitioned scan is joined; no filter is inferred that matters): measured with the
+#   assembled pipeline on PySpark 4.3, optimising took 6.0 s with them and 0.6 s without.
 SESSION_SETTINGS = {
     "spark.sql.codegen.hugeMethodLimit": "8000",
-    "spark.sql.optimizer.excludedRules": "org.apache.spark.sql.execution.datasources.SchemaPruning",
+    "spark.sql.optimizer.excludedRules": (
+        "org.apache.spark.sql.execution.datasources.SchemaPruning,"
+        "org.apache.spark.sql.catalyst.optimizer.PushDownPredicates"
+    ),
+    "spark.sql.optimizer.dynamicPartitionPruning.enabled": "false",
+    "spark.sql.constraintPropagation.enabled": "false",
 }
 
 MARK = "~"
@@ -237,17 +250,11 @@ def _days_from_civil(year: Column, month: Column, day: Column) -> Column:
     return era * 146097 + doe - 719468
 
 
-def _civil_from_days(days: Column) -> tuple[Column, Column, Column]:
-    z = days + 719468
-    era = _floor_div(z, 146097)
-    doe = z - era * 146097
-    yoe = _floor_div(doe - _floor_div(doe, 1460) + _floor_div(doe, 36524) - _floor_div(doe, 146096), 365)
-    doy = doe - (yoe * 365 + _floor_div(yoe, 4) - _floor_div(yoe, 100))
-    mp = _floor_div(doy * 5 + 2, 153)
-    day = doy - _floor_div(mp * 153 + 2, 5) + 1
-    month = F.when(mp < 10, mp + 3).otherwise(mp - 9)
-    year = yoe + era * 400 + F.when(month <= 2, 1).otherwise(0)
-    return year, month, day
+def _civil_from_days(days: str) -> tuple[Column, Column, Column]:
+    # Spark's own calendar (proleptic Gregorian, no time zone) keeps the plan small. `days` is set only
+    # for accepted timestamps, which lie far inside the int range that date_from_unix_date takes.
+    date = F.expr(f"date_from_unix_date(CAST({days} AS INT))")
+    return F.year(date), F.month(date), F.dayofmonth(date)
 
 
 def _timestamp_components(text: Column, shaped: Column) -> list[Column]:
@@ -443,7 +450,7 @@ def contract_stages(df: DataFrame, data: str = "data", arrival_ms: str = "arriva
             (millis - days * MS_PER_DAY).alias("_d_rest"),
         )
     )
-    year, month, day = _civil_from_days(F.col("_d_days"))
+    year, month, day = _civil_from_days("_d_days")
     rest = F.col("_d_rest")
     hour = _floor_div(rest, 3_600_000)
     minute = _floor_div(rest - hour * 3_600_000, 60_000)

@@ -1,0 +1,336 @@
+"""Path B's transformation: pure DataFrame -> DataFrame functions, Spark 3.3 APIs only (AWS Glue 4.0).
+
+The stream goes through these stages (the Glue entry and the local runner call `assemble`):
+
+1. `curate`: the shared contract's native Spark expressions (status ok / dropped / failed, reason);
+2. `enrich`: a stream-static broadcast join with the device registry; unknown devices are kept and
+   flagged (`known_device` false), as the Lambda's in-memory lookup does;
+3. `deduplicate`: a watermark on event time, then `dropDuplicates(event_id, event_ts)`: a re-sent event
+   carries the same event time, so its state expires with the watermark;
+4. `device_windows`: tumbling windows per device on event time (count, min, max, sum, avg temperature,
+   alerts); `site_windows` rolls finished device windows up per site;
+5. `maintenance_join`: a stream-stream join of telemetry with the maintenance events of the same device,
+   for readings within a bound after the maintenance.
+
+Spark 3.3 runs one query per `forEachBatch`, so `assemble` unions the branches into one streaming
+DataFrame, each row tagged with its `kind`, and `split_batch` separates a micro-batch again. Spark 3.3
+allows one streaming aggregation per query: the per-site rollup is therefore computed per micro-batch
+from the device windows, which is exact because every window of every device finalises in the same
+micro-batch (the one whose watermark passes the window's end).
+
+Events later than the watermark are not silently lost: de-duplication discards them, but the stateless
+`record` branch still carries every record, and `split_batch` picks out the valid ones at or below the
+batch's watermark as `late`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from shared import contract as c
+from shared.enrichment import Registry
+from shared.spark_columns import apply_contract
+
+RECORD, CURATED, DEVICE_WINDOW, MAINTENANCE_JOIN = "record", "curated", "device_window", "maintenance_join"
+SOURCE_COLUMNS = ("data", "arrival_ms", "shard_id", "sequence_number")
+CURATED_COLUMNS = (*c.CURATED_FIELD_NAMES, *c.ENRICHED_FIELD_NAMES, "arrival_ms", "shard_id", "sequence_number")
+QUARANTINE_COLUMNS = ("data_base64", "reason", "reason_field", "arrival_ms", "shard_id", "sequence_number")
+DROPPED_COLUMNS = ("event_id", "device_id", "event_type", "reason", "arrival_ms", "shard_id", "sequence_number")
+DEVICE_WINDOW_COLUMNS = (
+    "window_start",
+    "window_end",
+    "window_start_ms",
+    "device_id",
+    "site",
+    "region",
+    "readings",
+    "temperature_readings",
+    "temperature_min",
+    "temperature_max",
+    "temperature_sum",
+    "temperature_avg",
+    "alerts",
+    "device_alerts",
+)
+SITE_WINDOW_COLUMNS = (
+    "window_start",
+    "window_end",
+    "window_start_ms",
+    "site",
+    "region",
+    "devices",
+    "readings",
+    "temperature_readings",
+    "temperature_min",
+    "temperature_max",
+    "temperature_sum",
+    "temperature_avg",
+    "alerts",
+    "device_alerts",
+)
+JOIN_COLUMNS = (
+    "maintenance_event_id",
+    "maintenance_time",
+    "maintenance_time_ms",
+    "action",
+    "device_id",
+    "site",
+    "event_id",
+    "event_time",
+    "event_time_ms",
+    "temperature_c",
+    "seconds_after",
+)
+REGISTRY_SCHEMA = T.StructType(
+    [T.StructField(name, T.DoubleType() if kind == "double" else T.StringType()) for name, kind in c.REGISTRY_FIELDS]
+)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """The job's time settings, as Spark interval strings (the Glue job's arguments of the same names)."""
+
+    aggregate_window: str = "1 minute"
+    watermark_delay: str = "10 minutes"
+    join_bound: str = "10 minutes"
+
+
+def registry_frame(spark: SparkSession, registry: Registry | None) -> DataFrame:
+    """The device registry as a small static DataFrame (empty when there is no registry)."""
+    rows = [
+        (device_id, d.site, d.region, d.model, d.alert_threshold_c)
+        for device_id, d in sorted((registry.devices if registry else {}).items())
+    ]
+    return spark.createDataFrame(rows, REGISTRY_SCHEMA)
+
+
+def curate(raw: DataFrame) -> DataFrame:
+    """Apply the shared contract to raw records (`data` binary, `arrival_ms`); add `event_ts` for watermarks."""
+    curated = apply_contract(raw, "data", "arrival_ms")
+    return curated.withColumn("event_ts", F.expr("timestamp_millis(event_time_ms)"))
+
+
+def enrich(curated: DataFrame, registry: DataFrame) -> DataFrame:
+    """Left broadcast join with the registry: site, region, model, known_device, device_alert.
+
+    Matches `shared.enrichment.Registry.enrich`: an unknown device keeps its record with known_device
+    false and the other fields null; a known one gets device_alert = temperature >= its own threshold
+    (null when the record has no temperature).
+    """
+    lookup = registry.select(
+        F.col("device_id").alias("_registry_device_id"),
+        F.col("site"),
+        F.col("region"),
+        F.col("model"),
+        F.col("alert_threshold_c").alias("_alert_threshold_c"),
+    )
+    joined = curated.join(F.broadcast(lookup), curated["device_id"] == lookup["_registry_device_id"], "left_outer")
+    known = F.col("_registry_device_id").isNotNull()
+    return (
+        joined.withColumn("known_device", known)
+        .withColumn(
+            "device_alert",
+            F.when(known & F.col("temperature_c").isNotNull(), F.col("temperature_c") >= F.col("_alert_threshold_c")),
+        )
+        .drop("_registry_device_id", "_alert_threshold_c")
+    )
+
+
+def valid(enriched: DataFrame) -> DataFrame:
+    """The records the contract accepts (status ok)."""
+    return enriched.filter(F.col("status") == c.OK)
+
+
+def deduplicate(records: DataFrame, settings: PipelineSettings) -> DataFrame:
+    """Valid records, each event_id once while its event time is within the watermark."""
+    return records.withWatermark("event_ts", settings.watermark_delay).dropDuplicates(["event_id", "event_ts"])
+
+
+def _millis(column: str) -> Column:
+    return F.expr(f"unix_millis({column})")
+
+
+def device_windows(deduped: DataFrame, settings: PipelineSettings) -> DataFrame:
+    """Tumbling event-time windows of telemetry per device; a window is emitted once the watermark passes it."""
+    telemetry = deduped.filter(F.col("event_type") == c.TELEMETRY)
+    windows = telemetry.groupBy(
+        F.window("event_ts", settings.aggregate_window).alias("window"), "device_id", "site", "region"
+    ).agg(
+        F.count(F.lit(1)).alias("readings"),
+        F.count("temperature_c").alias("temperature_readings"),
+        F.min("temperature_c").alias("temperature_min"),
+        F.max("temperature_c").alias("temperature_max"),
+        F.sum("temperature_c").alias("temperature_sum"),
+        F.sum(F.when(F.col("alert"), 1).otherwise(0)).alias("alerts"),
+        F.sum(F.when(F.col("device_alert"), 1).otherwise(0)).alias("device_alerts"),
+    )
+    return windows.select(
+        F.col("window.start").alias("window_start"),
+        F.col("window.end").alias("window_end"),
+        _millis("window.start").alias("window_start_ms"),
+        "device_id",
+        "site",
+        "region",
+        "readings",
+        "temperature_readings",
+        "temperature_min",
+        "temperature_max",
+        "temperature_sum",
+        (F.col("temperature_sum") / F.col("temperature_readings")).alias("temperature_avg"),
+        F.col("alerts").cast("long").alias("alerts"),
+        F.col("device_alerts").cast("long").alias("device_alerts"),
+    )
+
+
+def site_windows(device_rows: DataFrame) -> DataFrame:
+    """Finished device windows rolled up per site (static: one micro-batch's device windows)."""
+    rolled = device_rows.groupBy("window_start", "window_end", "window_start_ms", "site", "region").agg(
+        F.count(F.lit(1)).alias("devices"),
+        F.sum("readings").alias("readings"),
+        F.sum("temperature_readings").alias("temperature_readings"),
+        F.min("temperature_min").alias("temperature_min"),
+        F.max("temperature_max").alias("temperature_max"),
+        F.sum("temperature_sum").alias("temperature_sum"),
+        F.sum("alerts").alias("alerts"),
+        F.sum("device_alerts").alias("device_alerts"),
+    )
+    return rolled.select(
+        *SITE_WINDOW_COLUMNS[:11],
+        (F.col("temperature_sum") / F.col("temperature_readings")).alias("temperature_avg"),
+        "alerts",
+        "device_alerts",
+    )
+
+
+def maintenance_join(telemetry_side: DataFrame, maintenance_side: DataFrame, settings: PipelineSettings) -> DataFrame:
+    """Telemetry readings of a device within `join_bound` after one of its maintenance events.
+
+    Both inputs are de-duplicated, watermarked streams (or static frames in tests). The time bound on
+    both sides lets Spark drop join state once the watermark passes it.
+    """
+    readings = telemetry_side.filter(F.col("event_type") == c.TELEMETRY).select(
+        "device_id", "site", "event_id", "event_time", "event_time_ms", "temperature_c", "event_ts"
+    )
+    maintenance = maintenance_side.filter(F.col("event_type") == c.MAINTENANCE).select(
+        F.col("device_id").alias("maintenance_device_id"),
+        F.col("event_id").alias("maintenance_event_id"),
+        F.col("event_time").alias("maintenance_time"),
+        F.col("event_time_ms").alias("maintenance_time_ms"),
+        F.col("action"),
+        F.col("event_ts").alias("maintenance_ts"),
+    )
+    condition = (
+        (F.col("device_id") == F.col("maintenance_device_id"))
+        & (F.col("event_ts") >= F.col("maintenance_ts"))
+        & (F.col("event_ts") <= F.col("maintenance_ts") + F.expr(f"INTERVAL {settings.join_bound}"))
+    )
+    joined = readings.join(maintenance, condition, "inner")
+    return joined.select(
+        *JOIN_COLUMNS[:-1],
+        ((F.col("event_time_ms") - F.col("maintenance_time_ms")) / 1000.0).alias("seconds_after"),
+    )
+
+
+def assemble(raw: DataFrame, registry: DataFrame, settings: PipelineSettings) -> DataFrame:
+    """The whole pipeline as one streaming DataFrame for `forEachBatch`, each row tagged with its `kind`.
+
+    `raw` has the columns of `SOURCE_COLUMNS`. Kinds: `record` (every input record, after the contract
+    and enrichment), `curated` (valid, de-duplicated), `device_window` and `maintenance_join`.
+    """
+    enriched = enrich(curate(raw), registry)
+    records = enriched.withColumn("kind", F.lit(RECORD))
+    curated = deduplicate(valid(enriched), settings)
+    branches = [
+        records,
+        curated.withColumn("kind", F.lit(CURATED)),
+        device_windows(curated, settings).withColumn("kind", F.lit(DEVICE_WINDOW)),
+        maintenance_join(curated, curated, settings).withColumn("kind", F.lit(MAINTENANCE_JOIN)),
+    ]
+    assembled = branches[0]
+    for branch in branches[1:]:
+        assembled = assembled.unionByName(branch, allowMissingColumns=True)
+    return assembled
+
+
+def split_batch(batch: DataFrame, late_watermark_ms: int) -> dict[str, DataFrame]:
+    """One micro-batch of `assemble`'s output, as the job's outputs (static DataFrames).
+
+    `late_watermark_ms` is the watermark de-duplication used for this batch to discard late rows (see
+    `glue_streaming.storage.late_watermark_ms`): valid records at or below it are `late`.
+    """
+    kind = F.col("kind")
+    records = batch.filter(kind == RECORD)
+    curated = batch.filter(kind == CURATED)
+    devices = batch.filter(kind == DEVICE_WINDOW).select(*DEVICE_WINDOW_COLUMNS)
+    status = F.col("status")
+    return {
+        "curated": curated.select(*CURATED_COLUMNS),
+        "late": records.filter((status == c.OK) & (F.col("event_time_ms") <= F.lit(late_watermark_ms))).select(
+            *CURATED_COLUMNS
+        ),
+        "quarantine": records.filter(status == c.FAILED).select(
+            F.base64("data").alias("data_base64"), *QUARANTINE_COLUMNS[1:]
+        ),
+        "dropped": records.filter(status == c.DROPPED).select(*DROPPED_COLUMNS),
+        "device_windows": devices,
+        "site_windows": site_windows(devices),
+        "maintenance_join": batch.filter(kind == MAINTENANCE_JOIN).select(*JOIN_COLUMNS),
+    }
+
+
+def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
+    """Rows per output of `split_batch` (and `records`, every input record), in one pass over the batch."""
+    status, kind = F.col("status"), F.col("kind")
+    record = kind == RECORD
+    counted = {
+        "records": record,
+        "curated": kind == CURATED,
+        "late": record & (status == c.OK) & (F.col("event_time_ms") <= F.lit(late_watermark_ms)),
+        "quarantine": record & (status == c.FAILED),
+        "dropped": record & (status == c.DROPPED),
+        "device_windows": kind == DEVICE_WINDOW,
+        "maintenance_join": kind == MAINTENANCE_JOIN,
+    }
+    row = batch.agg(*[F.count(F.when(test, 1)).alias(name) for name, test in counted.items()]).collect()[0]
+    counts = {name: int(row[name]) for name in counted}
+    # Site windows are a rollup of the device windows; count them only when there are any.
+    counts["site_windows"] = (
+        split_batch(batch, late_watermark_ms)["site_windows"].count() if counts["device_windows"] else 0
+    )
+    return counts
+
+
+def from_glue_kinesis(frame: DataFrame) -> DataFrame:
+    """Glue's Kinesis source frame as the pipeline's input (`SOURCE_COLUMNS`).
+
+    Spark's Kinesis connector shape (`data` binary, `sequenceNumber`, `approximateArrivalTimestamp`,
+    shard or partition key) keeps every record's bytes, so the contract sees them as the Lambda does.
+    A frame Glue has already parsed (`classification: json`) is turned back into JSON text: records
+    Glue could not parse never reach the job in that mode, so the entry asks for the raw shape.
+    `__src_timestamp` (`addRecordTimestamp`) is the arrival time when present. Not verifiable without
+    AWS: see the README's "What only AWS can test".
+    """
+    names = set(frame.columns)
+    if "data" in names and dict(frame.dtypes)["data"] == "binary":
+        data = F.col("data")
+    else:
+        payload = [name for name in frame.columns if not name.startswith("__")]
+        data = F.encode(F.to_json(F.struct(*payload)), "UTF-8")
+    if "__src_timestamp" in names:
+        arrival = F.col("__src_timestamp").cast("long")
+    elif "approximateArrivalTimestamp" in names:
+        arrival = _millis("approximateArrivalTimestamp")
+    else:
+        arrival = F.expr("unix_millis(current_timestamp())")
+    shard = F.col("shardId") if "shardId" in names else F.lit(None).cast("string")
+    sequence = F.col("sequenceNumber") if "sequenceNumber" in names else F.lit(None).cast("string")
+    return frame.select(
+        data.alias("data"),
+        arrival.alias("arrival_ms"),
+        shard.alias("shard_id"),
+        sequence.alias("sequence_number"),
+    )

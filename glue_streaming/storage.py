@@ -1,0 +1,130 @@
+"""What the Glue job reads and writes besides the stream: the registry, the checkpoint's watermark, the sinks.
+
+Output layout under one root (an s3:// URI on Glue, a local path on the local runner):
+
+    curated/event_date=D/event_hour=H/batch_id=N/part-*.parquet   valid records, de-duplicated
+    late/batch_id=N/part-*.json                                   valid records later than the watermark
+    quarantine/batch_id=N/part-*.json                             records the contract refused, with reasons
+    dropped/batch_id=N/part-*.json                                heartbeats: dropped by design, still listed
+    aggregates/device/batch_id=N/part-*.parquet                   finished tumbling windows per device
+    aggregates/site/batch_id=N/part-*.parquet                     the same windows rolled up per site
+    maintenance_join/batch_id=N/part-*.parquet                    telemetry within the bound after maintenance
+    _manifests/batch_id=N/part-*.json                             one line per batch: counts, watermark, commit time
+
+Every write of batch N replaces exactly batch N's files (curated: its partitions, by dynamic partition
+overwrite), so a batch replayed after a crash writes the same files again instead of extra ones. The
+manifest is written last: a batch without a manifest is not finished, and its files may be replaced.
+JSON outputs are JSON Lines.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from glue_streaming import pipeline
+from shared.enrichment import Registry
+
+OUTPUTS = {
+    # name: (path under the root, format)
+    "curated": ("curated", "parquet"),
+    "late": ("late", "json"),
+    "quarantine": ("quarantine", "json"),
+    "dropped": ("dropped", "json"),
+    "device_windows": ("aggregates/device", "parquet"),
+    "site_windows": ("aggregates/site", "parquet"),
+    "maintenance_join": ("maintenance_join", "parquet"),
+}
+MANIFESTS = "_manifests"
+
+
+def load_registry(spark: SparkSession, uri: str | None) -> Registry | None:
+    """The device registry (JSON Lines) from any path Spark can read; None when no URI is given.
+
+    Parsed by the same code as the Lambda's registry, so both paths refuse the same bad files.
+    """
+    if not uri or uri.lower() == "none":
+        return None
+    lines = [row.value for row in spark.read.text(uri).collect()]
+    return Registry.from_json_lines("\n".join(lines).encode())
+
+
+def _spark_version(spark: SparkSession) -> tuple[int, int]:
+    major, minor = spark.version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def late_watermark_ms(spark: SparkSession, checkpoint_location: str, batch_id: int) -> int:
+    """The watermark below which de-duplication discarded rows as late in batch `batch_id`.
+
+    Spark writes each batch's watermark into `<checkpoint>/offsets/<batch>` before running it. Spark 3.3
+    (Glue 4.0) drops late rows with the current batch's watermark; from 3.4 on, stateful operators drop
+    them with the previous batch's (SPARK-40925), so a row is late against what the previous batch saw.
+    """
+    batch = batch_id if _spark_version(spark) < (3, 4) else batch_id - 1
+    if batch < 0:
+        return 0
+    lines = [row.value for row in spark.read.text(f"{checkpoint_location.rstrip('/')}/offsets/{batch}").collect()]
+    return int(json.loads(lines[1]).get("batchWatermarkMs", 0))
+
+
+class BatchWriter:
+    """The `forEachBatch` function: splits a micro-batch of `pipeline.assemble` and writes every output."""
+
+    def __init__(
+        self,
+        output_root: str,
+        checkpoint_location: str,
+        clock: Callable[[], float] = time.time,
+        on_batch: Callable[[dict], None] | None = None,
+    ) -> None:
+        self.output_root = output_root.rstrip("/")
+        self.checkpoint_location = checkpoint_location
+        self.clock = clock
+        self.on_batch = on_batch
+
+    def path(self, output: str, batch_id: int | None = None) -> str:
+        """Where an output (or one batch of it) lives."""
+        base = f"{self.output_root}/{OUTPUTS[output][0] if output in OUTPUTS else output}"
+        return base if batch_id is None else f"{base}/batch_id={batch_id}"
+
+    def _write(self, name: str, frame: DataFrame, batch_id: int) -> None:
+        _, form = OUTPUTS[name]
+        if name == "curated":
+            # Dynamic overwrite replaces only the partitions this batch writes: a replay rewrites its own.
+            frame.withColumn("batch_id", F.lit(batch_id)).write.mode("overwrite").option(
+                "partitionOverwriteMode", "dynamic"
+            ).partitionBy("event_date", "event_hour", "batch_id").parquet(self.path(name))
+        else:
+            getattr(frame.write.mode("overwrite"), form)(self.path(name, batch_id))
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        """Write one micro-batch; safe to call again with the same batch (a replay)."""
+        started = self.clock()
+        spark = batch.sparkSession
+        # A local checkpoint computes the batch once and hands the outputs a plan of one node: built on
+        # the streaming plan itself, each of them would re-plan (and look up in the cache) the whole
+        # pipeline again. Its blocks are released with the DataFrame.
+        frozen = batch.localCheckpoint(eager=True)
+        watermark = late_watermark_ms(spark, self.checkpoint_location, batch_id)
+        parts = pipeline.split_batch(frozen, watermark)
+        counts = pipeline.batch_counts(frozen, watermark)
+        for name, frame in parts.items():
+            if counts[name]:
+                self._write(name, frame, batch_id)
+        manifest = {
+            "batch_id": batch_id,
+            "late_watermark_ms": watermark,
+            "counts": counts,
+            "started_at_ms": int(started * 1000),
+            "committed_at_ms": int(self.clock() * 1000),
+        }
+        spark.createDataFrame([(json.dumps(manifest, sort_keys=True),)], "value string").coalesce(1).write.mode(
+            "overwrite"
+        ).text(self.path(MANIFESTS, batch_id))
+        if self.on_batch:
+            self.on_batch(manifest)

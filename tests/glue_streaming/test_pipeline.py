@@ -1,0 +1,169 @@
+"""Each pipeline stage on static DataFrames, with exact expected output.
+
+Marked glue_compat: the same tests run on Glue 4.0's runtime (Python 3.10, PySpark 3.3.0).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from glue_streaming import pipeline
+from shared.enrichment import Registry
+from shared.record import curate as python_curate
+from tests.glue_streaming.events import MINUTE, REGISTRY, T0, heartbeat, iso, maintenance, telemetry
+
+pytestmark = [pytest.mark.spark, pytest.mark.glue_compat]
+
+ARRIVAL = T0 + 60 * MINUTE
+SETTINGS = pipeline.PipelineSettings(aggregate_window="1 minute", watermark_delay="2 minutes", join_bound="10 minutes")
+
+
+def raw_frame(spark, payloads):
+    rows = [(data, ARRIVAL, "shard-0", str(10**30 + i)) for i, data in enumerate(payloads)]
+    return spark.createDataFrame(rows, "data binary, arrival_ms long, shard_id string, sequence_number string")
+
+
+@pytest.fixture(scope="module")
+def registry(spark):
+    return pipeline.registry_frame(spark, Registry.from_json_lines(REGISTRY))
+
+
+def test_enrich_matches_the_lambdas_lookup(spark, registry):
+    payloads = [
+        telemetry("a", "dev-1", T0, 31.0),  # known, above its own threshold (30)
+        telemetry("b", "dev-2", T0, 31.0),  # known, below its own threshold (50)
+        telemetry("c", "dev-x", T0, 99.0),  # unknown: kept, flagged
+        maintenance("d", "dev-3", T0),  # known, no temperature: device_alert null
+    ]
+    enriched = pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry)
+    got = {r["event_id"]: r.asDict() for r in enriched.collect()}
+    lookup = Registry.from_json_lines(REGISTRY)
+    for data in payloads:
+        expected = lookup.enrich(python_curate(data, ARRIVAL).record)
+        row = got[expected["event_id"]]
+        assert {k: row[k] for k in expected} == expected
+    assert got["c"]["known_device"] is False and got["c"]["site"] is None
+
+
+def test_an_empty_registry_keeps_every_record_as_unknown(spark):
+    empty = pipeline.registry_frame(spark, None)
+    rows = pipeline.enrich(pipeline.curate(raw_frame(spark, [telemetry("a", "dev-1", T0)])), empty).collect()
+    assert [(r["event_id"], r["known_device"], r["site"]) for r in rows] == [("a", False, None)]
+
+
+def test_split_sends_each_record_to_exactly_one_place(spark, registry):
+    payloads = [
+        telemetry("ok", "dev-1", T0 + 30 * MINUTE),
+        telemetry("late", "dev-1", T0),
+        heartbeat("hb", "dev-1", T0 + 30 * MINUTE),
+        b"{not json",
+        telemetry("hot", "dev-1", T0, 150.0),  # out of physical range
+    ]
+    # On a static frame, assemble is the same plan as on a stream, with no state between batches.
+    batch = pipeline.assemble(raw_frame(spark, payloads), registry, SETTINGS)
+    parts = pipeline.split_batch(batch, late_watermark_ms=T0 + MINUTE)
+    assert [r["event_id"] for r in parts["late"].collect()] == ["late"]
+    assert [(r["event_id"], r["event_type"]) for r in parts["dropped"].collect()] == [("hb", "heartbeat")]
+    quarantined = sorted((r["reason"], base64.b64decode(r["data_base64"])) for r in parts["quarantine"].collect())
+    assert quarantined == [("not_json", b"{not json"), ("out_of_range", payloads[4])]
+    # Static frames have no watermark: the late record is curated too; on a stream, dedup discards it.
+    assert sorted(r["event_id"] for r in parts["curated"].collect()) == ["late", "ok"]
+    assert tuple(parts["quarantine"].columns) == pipeline.QUARANTINE_COLUMNS
+
+
+def test_deduplicate_keeps_one_row_per_event(spark, registry):
+    payloads = [telemetry("a", "dev-1", T0), telemetry("a", "dev-1", T0), telemetry("b", "dev-1", T0)]
+    enriched = pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry)
+    deduped = pipeline.deduplicate(pipeline.valid(enriched), SETTINGS)
+    assert sorted(r["event_id"] for r in deduped.collect()) == ["a", "b"]
+
+
+def test_device_and_site_windows(spark, registry):
+    payloads = [
+        telemetry("1", "dev-1", T0 + 1_000, 20.0),
+        telemetry("2", "dev-1", T0 + 59_999, 32.0),  # alert for dev-1 (threshold 30), not global (45)
+        telemetry("3", "dev-1", T0 + MINUTE, 10.0),  # next window
+        telemetry("4", "dev-2", T0 + 5_000, 46.0),  # global alert, below dev-2's threshold (50)
+        telemetry("5", "dev-2", T0 + 6_000, 50.0),  # both
+        maintenance("6", "dev-2", T0 + 7_000),  # not telemetry: not aggregated
+        telemetry("7", "dev-3", T0 + 8_000, 5.0),  # site-b
+    ]
+    enriched = pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry)
+    devices = pipeline.device_windows(pipeline.valid(enriched), SETTINGS)
+    got = {
+        (r["window_start_ms"], r["device_id"]): (
+            r["site"],
+            r["readings"],
+            r["temperature_min"],
+            r["temperature_max"],
+            r["temperature_avg"],
+            r["alerts"],
+            r["device_alerts"],
+        )
+        for r in devices.collect()
+    }
+    assert got == {
+        (T0, "dev-1"): ("site-a", 2, 20.0, 32.0, 26.0, 0, 1),
+        (T0 + MINUTE, "dev-1"): ("site-a", 1, 10.0, 10.0, 10.0, 0, 0),
+        (T0, "dev-2"): ("site-a", 2, 46.0, 50.0, 48.0, 2, 1),
+        (T0, "dev-3"): ("site-b", 1, 5.0, 5.0, 5.0, 0, 0),
+    }
+    sites = {
+        (r["window_start_ms"], r["site"]): (r["devices"], r["readings"], r["temperature_min"], r["temperature_avg"])
+        for r in pipeline.site_windows(devices).collect()
+    }
+    assert sites == {
+        (T0, "site-a"): (2, 4, 20.0, 37.0),
+        (T0 + MINUTE, "site-a"): (1, 1, 10.0, 10.0),
+        (T0, "site-b"): (1, 1, 5.0, 5.0),
+    }
+    assert tuple(devices.columns) == pipeline.DEVICE_WINDOW_COLUMNS
+
+
+def test_maintenance_join_keeps_readings_within_the_bound_after(spark, registry):
+    payloads = [
+        maintenance("m", "dev-1", T0, action="replace-sensor"),
+        telemetry("before", "dev-1", T0 - 1),
+        telemetry("at", "dev-1", T0),
+        telemetry("inside", "dev-1", T0 + 5 * MINUTE),
+        telemetry("edge", "dev-1", T0 + 10 * MINUTE),
+        telemetry("after", "dev-1", T0 + 10 * MINUTE + 1),
+        telemetry("other-device", "dev-2", T0 + MINUTE),
+    ]
+    valid = pipeline.valid(pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry))
+    joined = pipeline.maintenance_join(valid, valid, SETTINGS)
+    got = sorted((r["maintenance_event_id"], r["event_id"], r["action"], r["seconds_after"]) for r in joined.collect())
+    assert got == [
+        ("m", "at", "replace-sensor", 0.0),
+        ("m", "edge", "replace-sensor", 600.0),
+        ("m", "inside", "replace-sensor", 300.0),
+    ]
+    assert tuple(joined.columns) == pipeline.JOIN_COLUMNS
+
+
+def test_from_glue_kinesis_keeps_raw_bytes_and_arrival(spark):
+    raw = telemetry("a", "dev-1", T0)
+    frame = spark.createDataFrame(
+        [(raw, "shardId-0", "4959", ARRIVAL)],
+        "data binary, shardId string, sequenceNumber string, arrival long",
+    ).selectExpr("data", "shardId", "sequenceNumber", "timestamp_millis(arrival) AS approximateArrivalTimestamp")
+    row = pipeline.from_glue_kinesis(frame).collect()[0]
+    assert (bytes(row["data"]), row["arrival_ms"], row["shard_id"], row["sequence_number"]) == (
+        raw,
+        ARRIVAL,
+        "shardId-0",
+        "4959",
+    )
+
+
+def test_from_glue_kinesis_reserialises_a_parsed_frame(spark):
+    frame = spark.createDataFrame(
+        [("a", "dev-1", iso(T0), str(ARRIVAL))],
+        "event_id string, device_id string, event_time string, __src_timestamp string",
+    )
+    row = pipeline.from_glue_kinesis(frame).collect()[0]
+    assert json.loads(bytes(row["data"])) == {"event_id": "a", "device_id": "dev-1", "event_time": iso(T0)}
+    assert row["arrival_ms"] == ARRIVAL
