@@ -11,6 +11,9 @@ GLUE_PYTHON ?= $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'p
 	(command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1))
 GLUE_VENV := .venv-glue
 GLUE_STAMP := $(GLUE_VENV)/.installed
+# The template's security scanner (checkov) pins libraries the main environment cannot take: its own venv.
+SCAN_VENV := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
 OUT ?= runs/latest
 PYTEST_ARGS ?=
 
@@ -19,7 +22,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup test test-main test-glue compare bench lint clean
 
-setup: $(STAMP) node_modules/.installed $(GLUE_STAMP)
+setup: $(STAMP) node_modules/.installed $(GLUE_STAMP) $(SCAN_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +41,19 @@ $(GLUE_STAMP): requirements-glue.txt
 	$(GLUE_VENV)/bin/python -m pip install --quiet -r requirements-glue.txt
 	touch $@
 
+$(SCAN_STAMP): requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	touch $@
+
 # The whole suite: the main suite on Python 3.11 + PySpark 4, then the Glue 4.0 compatibility suite
 # (shared contract and Glue pipeline on Python 3.10 + PySpark 3.3.0). One after the other: 2 cores.
 test: setup
 	$(MAKE) --no-print-directory test-main
 	$(MAKE) --no-print-directory test-glue
 
-test-main: $(STAMP) node_modules/.installed
+test-main: $(STAMP) node_modules/.installed $(SCAN_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Only the folders whose tests run on Glue's Python alone (PySpark and the shared contract, no boto3).
@@ -64,4 +73,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) $(GLUE_VENV) node_modules .pytest_cache .hypothesis .aws-sam runs
+	rm -rf $(VENV) $(GLUE_VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis .aws-sam runs

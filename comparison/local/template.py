@@ -17,6 +17,8 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 _SHORT_FORMS = {"Ref": "Ref", "Condition": "Condition"}
+# What `!Ref AWS::NoValue` resolves to: the property, or list item, that holds it is removed.
+_NO_VALUE = object()
 
 
 class TemplateError(ValueError):
@@ -58,7 +60,27 @@ class Template:
         self.path = Path(path)
         self.region = region
         self.parameters = self._parameters(overrides or {})
-        self.conditions = {name: bool(self.resolve(body)) for name, body in self.body.get("Conditions", {}).items()}
+        self.conditions: dict[str, bool] = {}
+        self._evaluating: tuple[str, ...] = ()
+        for name in self.body.get("Conditions", {}):
+            self._condition(name)
+
+    def _condition(self, name: str) -> bool:
+        """One condition's value; a condition may use others (`Condition: Name`), in any order."""
+        if name in self.conditions:
+            return self.conditions[name]
+        declared = self.body.get("Conditions", {})
+        if name not in declared:
+            raise TemplateError(f"condition {name} is not declared in {self.path.name}")
+        evaluating = self._evaluating
+        if name in evaluating:
+            raise TemplateError(f"conditions refer to each other in a loop: {' -> '.join((*evaluating, name))}")
+        self._evaluating = (*evaluating, name)
+        try:
+            self.conditions[name] = bool(self.resolve(declared[name]))
+        finally:
+            self._evaluating = evaluating
+        return self.conditions[name]
 
     def _parameters(self, overrides: dict[str, Any]) -> dict[str, Any]:
         declared = self.body.get("Parameters", {})
@@ -90,12 +112,21 @@ class Template:
         value = str(raw).lower() if isinstance(raw, bool) else str(raw)
         if allowed and value not in [str(a) for a in allowed]:
             raise TemplateError(f"{name}={value!r} is not one of {allowed} (template parameter)")
+        # CloudFormation matches AllowedPattern against the whole value (a Java regex; these templates use
+        # only the syntax Python shares with it).
+        pattern = spec.get("AllowedPattern")
+        if pattern is not None and re.fullmatch(pattern, value) is None:
+            raise TemplateError(f"{name}={value!r} does not match its AllowedPattern {pattern!r} (template parameter)")
         return value
 
     def resolve(self, value: Any) -> Any:
-        """A template value with every intrinsic function evaluated."""
+        """A template value with every intrinsic function evaluated (AWS::NoValue removes what holds it)."""
+        resolved = self._resolve(value)
+        return None if resolved is _NO_VALUE else resolved
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in map(self._resolve, value) if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -107,20 +138,25 @@ class Template:
                 return f"arn:local:{resource}" if attribute == "Arn" else f"local:{resource}.{attribute}"
             if key == "Fn::If":
                 name, when_true, when_false = argument
-                return self.resolve(when_true if self.conditions[name] else when_false)
+                return self._resolve(when_true if self._condition(name) else when_false)
             if key == "Fn::Equals":
                 left, right = (self.resolve(item) for item in argument)
                 return str(left) == str(right)
             if key == "Fn::Not":
                 return not self.resolve(argument[0])
+            if key == "Fn::And":
+                return all(bool(self.resolve(item)) for item in argument)
+            if key == "Fn::Or":
+                return any(bool(self.resolve(item)) for item in argument)
             if key == "Condition":
-                return self.conditions[argument]
+                return self._condition(argument)
             if key == "Fn::Sub":
                 return self._sub(argument)
             if key == "Fn::Join":
                 separator, items = argument
                 return separator.join(str(item) for item in self.resolve(items))
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self._resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
 
     def _ref(self, name: str) -> Any:
         if name in self.parameters:
@@ -131,7 +167,14 @@ class Template:
             return {"AWS::StackName": "local", "AWS::AccountId": "000000000000", "AWS::Partition": "aws"}.get(
                 name, "amazonaws.com"
             )
-        if name in self.body.get("Resources", {}):
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        resources = self.body.get("Resources", {})
+        if name in resources:
+            return f"local-{name}"
+        # SAM's references to what a function with AutoPublishAlias creates: `!Ref Function.Version`, `.Alias`.
+        resource, _, attribute = name.partition(".")
+        if attribute in ("Version", "Alias") and resources.get(resource, {}).get("Type") == "AWS::Serverless::Function":
             return f"local-{name}"
         raise TemplateError(f"!Ref {name} names nothing in {self.path.name}")
 
