@@ -1,0 +1,76 @@
+"""Reading what the Glue job wrote (the layout of `glue_streaming.storage`), without Spark.
+
+Only batches with a manifest count: a batch without one was interrupted, and its replay will rewrite
+its files. Parquet is read with pyarrow, JSON Lines with the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+# Mirrors glue_streaming.storage.OUTPUTS, which imports PySpark; the test of this module checks both agree.
+OUTPUTS = {
+    "curated": ("curated", "parquet"),
+    "late": ("late", "json"),
+    "quarantine": ("quarantine", "json"),
+    "dropped": ("dropped", "json"),
+    "device_windows": ("aggregates/device", "parquet"),
+    "site_windows": ("aggregates/site", "parquet"),
+    "maintenance_join": ("maintenance_join", "parquet"),
+}
+MANIFESTS = "_manifests"
+
+
+def manifests(root: Path) -> list[dict[str, Any]]:
+    """Every finished batch's manifest, by batch id."""
+    found = []
+    for path in sorted((Path(root) / MANIFESTS).glob("batch_id=*/part-*")):
+        found.extend(json.loads(line) for line in path.read_text().splitlines() if line.strip())
+    return sorted(found, key=lambda m: m["batch_id"])
+
+
+def _batch_of(path: Path) -> int | None:
+    for part in path.parts:
+        if part.startswith("batch_id="):
+            return int(part.split("=", 1)[1])
+    return None
+
+
+def _partition_values(path: Path, root: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for part in path.relative_to(root).parts[:-1]:
+        if "=" in part:
+            key, value = part.split("=", 1)
+            values[key] = int(value) if key in ("event_hour", "batch_id") else value
+    return values
+
+
+def read_output(root: Path, name: str, committed: set[int] | None = None) -> list[dict[str, Any]]:
+    """The rows of one output, with partition values as columns, from committed batches only."""
+    root = Path(root)
+    relative, form = OUTPUTS[name]
+    folder = root / relative
+    if committed is None:
+        committed = {m["batch_id"] for m in manifests(root)}
+    rows: list[dict[str, Any]] = []
+    pattern = "part-*.parquet" if form == "parquet" else "part-*.json"
+    for path in sorted(folder.rglob(pattern)):
+        if _batch_of(path) not in committed:
+            continue
+        extra = _partition_values(path, folder)
+        if form == "parquet":
+            for row in pq.read_table(path).to_pylist():
+                rows.append({**row, **extra})
+        else:
+            rows.extend({**json.loads(line), **extra} for line in path.read_text().splitlines() if line.strip())
+    return rows
+
+
+def read_outputs(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every output of the job under `root`."""
+    committed = {m["batch_id"] for m in manifests(root)}
+    return {name: read_output(root, name, committed) for name in OUTPUTS}

@@ -1,0 +1,336 @@
+"""A Kinesis stream as a Spark streaming source, on PySpark 4's Python Data Source API.
+
+This is the local stand-in for Glue's Kinesis connector: the local runner reads the same stream the
+Firehose simulator reads, and hands the Glue pipeline the frame Glue would (`data` bytes, arrival time,
+shard and sequence number). Register it with `spark.dataSource.register(KinesisDataSource)`, then
+`spark.readStream.format("kinesis-local").option("streamName", ...).load()`.
+
+Offsets, per shard, are the sequence number of the last record a batch includes (or where a shard's
+reading starts: its trim horizon or a timestamp). Sequence numbers are opaque decimal strings of up
+to 56 digits: they are ordered as integers, never as text.
+
+- `latestOffset` runs on the driver. Kinesis has no "latest sequence number" call, so it reads ahead
+  from the previous end to find where this batch ends, and keeps its shard iterators between batches
+  so that each record is read once there.
+- `read` runs on executors, one partition per shard: it reads exactly the records after the start
+  and up to the end sequence number, through its own client. It is stateless and deterministic: a
+  replayed batch (after a crash) reads the same records. A pipeline that branches (curated records,
+  aggregates, a join) scans the source once per branch; a small per-process cache of finished reads
+  serves those repeats without going back to Kinesis, which is safe because a range of sequence
+  numbers always holds the same records.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
+from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadLimit, ReadMaxRows
+
+SCHEMA = "data binary, arrival_ms long, shard_id string, sequence_number string, partition_key string"
+ARROW_SCHEMA = pa.schema(
+    [
+        ("data", pa.binary()),
+        ("arrival_ms", pa.int64()),
+        ("shard_id", pa.string()),
+        ("sequence_number", pa.string()),
+        ("partition_key", pa.string()),
+    ]
+)
+STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
+GET_RECORDS_LIMIT = 10_000
+# Finished reads kept per executor process for the pipeline's repeated scans of one batch.
+CACHE_BYTES = 256 * 1024 * 1024
+
+
+class KinesisSourceError(ValueError):
+    """A bad option, or a stream that no longer holds the records a batch needs."""
+
+
+def _sequence(value: str) -> int:
+    return int(value)
+
+
+def _client(options: dict[str, str]):
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 10}, connect_timeout=5, read_timeout=30)
+    endpoint = options.get("endpointurl") or None
+    region = options.get("region", "us-east-1")
+    if endpoint:
+        from comparison.local.servers import client
+
+        return client("kinesis", endpoint, retries={"mode": "standard", "max_attempts": 10})
+    return boto3.client("kinesis", region_name=region, config=config)
+
+
+_CLIENTS: dict[tuple[str, str], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _shared_client(options: dict[str, str]):
+    """One client per endpoint in each process: clients are thread-safe and slow to build."""
+    key = (options.get("endpointurl", ""), options.get("region", "us-east-1"))
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            _CLIENTS[key] = _client(options)
+        return _CLIENTS[key]
+
+
+@dataclass(frozen=True)
+class ShardPosition:
+    """Where a shard's next read starts: after `sequence`, else at `timestamp_ms`, else its trim horizon."""
+
+    sequence: str | None = None
+    timestamp_ms: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The offset form Spark writes into the checkpoint."""
+        return {"after": self.sequence, "at_ms": self.timestamp_ms}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> ShardPosition:
+        """The inverse of `to_json`."""
+        return cls(value.get("after"), value.get("at_ms"))
+
+    def iterator_arguments(self) -> dict[str, Any]:
+        """get_shard_iterator arguments that start reading here."""
+        if self.sequence is not None:
+            return {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": self.sequence}
+        if self.timestamp_ms is not None:
+            return {"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": self.timestamp_ms / 1000}
+        return {"ShardIteratorType": "TRIM_HORIZON"}
+
+
+@dataclass(frozen=True)
+class ShardRange(InputPartition):
+    """One shard's records of one batch: after `start`, up to and including sequence `end`."""
+
+    stream: str
+    shard_id: str
+    start: ShardPosition
+    end: str
+
+
+def _pages(kinesis, iterator: str | None) -> Iterator[tuple[list[dict], str | None, int]]:
+    """GetRecords pages from an iterator: (records, next iterator, millis behind latest)."""
+    while iterator:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
+        iterator = page.get("NextShardIterator")
+        yield page["Records"], iterator, int(page.get("MillisBehindLatest", 0))
+
+
+class _ReadCache:
+    """Finished shard ranges as Arrow batches, least recently used evicted first, by size."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.batches: OrderedDict[tuple, pa.RecordBatch] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> pa.RecordBatch | None:
+        with self.lock:
+            batch = self.batches.get(key)
+            if batch is not None:
+                self.batches.move_to_end(key)
+            return batch
+
+    def put(self, key: tuple, batch: pa.RecordBatch) -> None:
+        with self.lock:
+            self.batches[key] = batch
+            while sum(b.nbytes for b in self.batches.values()) > self.max_bytes and len(self.batches) > 1:
+                self.batches.popitem(last=False)
+
+
+_CACHE = _ReadCache(CACHE_BYTES)
+
+
+def read_range(options: dict[str, str], part: ShardRange) -> pa.RecordBatch:
+    """Every record of one shard range, read from Kinesis (or the per-process cache).
+
+    `options` are the reader's, with lower-cased keys (`endpointurl`, `region`).
+    """
+    key = (options.get("endpointurl", ""), part.stream, part.shard_id, part.start, part.end)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    kinesis = _shared_client(options)
+    end = _sequence(part.end)
+    iterator = kinesis.get_shard_iterator(
+        StreamName=part.stream, ShardId=part.shard_id, **part.start.iterator_arguments()
+    )["ShardIterator"]
+    columns: dict[str, list] = {name: [] for name in ARROW_SCHEMA.names}
+    reached = False
+    for records, next_iterator, behind in _pages(kinesis, iterator):
+        for record in records:
+            sequence = record["SequenceNumber"]
+            if _sequence(sequence) > end:
+                reached = True
+                break
+            columns["data"].append(record["Data"])
+            columns["arrival_ms"].append(int(record["ApproximateArrivalTimestamp"].timestamp() * 1000))
+            columns["shard_id"].append(part.shard_id)
+            columns["sequence_number"].append(sequence)
+            columns["partition_key"].append(record["PartitionKey"])
+            if _sequence(sequence) == end:
+                reached = True
+                break
+        if reached:
+            break
+        if not records and behind == 0 and next_iterator is not None:
+            raise KinesisSourceError(
+                f"{part.stream}/{part.shard_id} ends before sequence number {part.end}: the records this batch "
+                "needs are gone (retention expired, or a different stream with the same name)"
+            )
+    if not reached:
+        raise KinesisSourceError(f"{part.stream}/{part.shard_id} closed before sequence number {part.end}")
+    batch = pa.RecordBatch.from_pydict(columns, schema=ARROW_SCHEMA)
+    _CACHE.put(key, batch)
+    return batch
+
+
+class KinesisStreamReader(DataSourceStreamReader):
+    """Micro-batch reading of one Kinesis stream: one partition per shard with new records."""
+
+    def __init__(self, options: dict[str, str]) -> None:
+        # Spark hands options over case-insensitively (lower-cased keys); keep one spelling.
+        options = {key.lower(): value for key, value in options.items()}
+        self.options = options
+        self.stream = options.get("streamname") or ""
+        if not self.stream:
+            raise KinesisSourceError("option streamName is required")
+        self.starting_position = options.get("startingposition", "TRIM_HORIZON").upper()
+        if self.starting_position not in STARTING_POSITIONS:
+            raise KinesisSourceError(
+                f"startingPosition {self.starting_position!r} is not one of {', '.join(STARTING_POSITIONS)}"
+            )
+        self.starting_timestamp_ms = None
+        if self.starting_position == "AT_TIMESTAMP":
+            if "startingtimestampms" not in options:
+                raise KinesisSourceError("startingPosition AT_TIMESTAMP needs the option startingTimestampMs")
+            self.starting_timestamp_ms = int(options["startingtimestampms"])
+        raw_limit = options.get("maxrecordsperbatch")
+        self.max_records = int(raw_limit) if raw_limit else None
+        if self.max_records is not None and self.max_records < 1:
+            raise KinesisSourceError("maxRecordsPerBatch must be at least 1")
+        # Driver-side read-ahead: per shard, the last sequence number read and the iterator after it.
+        self._cursors: dict[str, tuple[str, str | None]] = {}
+
+    def _kinesis(self):
+        return _shared_client(self.options)
+
+    def _shard_ids(self) -> list[str]:
+        shards, token = [], None
+        while True:
+            page = (
+                self._kinesis().list_shards(NextToken=token)
+                if token
+                else self._kinesis().list_shards(StreamName=self.stream)
+            )
+            shards.extend(s["ShardId"] for s in page["Shards"])
+            token = page.get("NextToken")
+            if not token:
+                return shards
+
+    def _new_shard_position(self) -> ShardPosition:
+        if self.starting_position == "TRIM_HORIZON":
+            return ShardPosition()
+        return ShardPosition(timestamp_ms=self.starting_timestamp_ms)
+
+    def initialOffset(self) -> dict:
+        """Each shard's starting position; LATEST is the time the query first started."""
+        if self.starting_position == "LATEST":
+            self.starting_timestamp_ms = int(time.time() * 1000)
+        return {shard: self._new_shard_position().to_json() for shard in self._shard_ids()}
+
+    def getDefaultReadLimit(self) -> ReadLimit:
+        """maxRecordsPerBatch, if set, bounds each micro-batch."""
+        return ReadMaxRows(self.max_records) if self.max_records else ReadAllAvailable()
+
+    def _read_ahead(self, shard_id: str, start: ShardPosition, budget: int | None) -> tuple[str | None, int]:
+        """The last record available after `start` (within budget), if any, and how many records that is."""
+        cursor = self._cursors.get(shard_id)
+        if cursor and start.sequence is not None and cursor[0] == start.sequence:
+            iterator = cursor[1]
+        else:
+            iterator = self._kinesis().get_shard_iterator(
+                StreamName=self.stream, ShardId=shard_id, **start.iterator_arguments()
+            )["ShardIterator"]
+        last, taken = None, 0
+        for records, next_iterator, behind in _pages(self._kinesis(), iterator):
+            if budget is not None and taken + len(records) > budget:
+                records = records[: budget - taken]
+                if records:
+                    last = records[-1]["SequenceNumber"]
+                # Stopped inside a page: the next read must start after `last`, not where this page ends.
+                self._cursors.pop(shard_id, None)
+                return last, taken + len(records)
+            if records:
+                last, taken = records[-1]["SequenceNumber"], taken + len(records)
+                self._cursors[shard_id] = (last, next_iterator)
+            if not records and behind == 0:
+                break
+        return last, taken
+
+    def latestOffset(self, start: dict, limit: ReadLimit) -> dict:
+        """Where this batch ends: per shard, the last record available now (bounded by the read limit)."""
+        end = dict(start)
+        shard_ids = self._shard_ids()
+        for shard_id in shard_ids:
+            end.setdefault(shard_id, ShardPosition().to_json())
+        # A row limit is shared out among the shards; what one shard leaves unused goes to the next.
+        remaining = limit.max_rows if isinstance(limit, ReadMaxRows) else None
+        for index, shard_id in enumerate(shard_ids):
+            if remaining is not None and remaining <= 0:
+                break
+            budget = None if remaining is None else max(1, remaining // (len(shard_ids) - index))
+            position = ShardPosition.from_json(end[shard_id])
+            last, taken = self._read_ahead(shard_id, position, budget)
+            if remaining is not None:
+                remaining -= taken
+            if last is not None and (position.sequence is None or _sequence(last) > _sequence(position.sequence)):
+                end[shard_id] = ShardPosition(sequence=last).to_json()
+        return end
+
+    def partitions(self, start: dict, end: dict) -> list[ShardRange]:
+        """One partition per shard that has records between the two offsets."""
+        parts = []
+        for shard_id, end_json in sorted(end.items()):
+            last = ShardPosition.from_json(end_json).sequence
+            first = ShardPosition.from_json(start.get(shard_id, ShardPosition().to_json()))
+            if last is None or (first.sequence is not None and _sequence(last) <= _sequence(first.sequence)):
+                continue
+            parts.append(ShardRange(self.stream, shard_id, first, last))
+        return parts
+
+    def read(self, partition: ShardRange) -> Iterator[pa.RecordBatch]:
+        """The partition's records, as one Arrow batch."""
+        yield read_range(self.options, partition)
+
+    def commit(self, end: dict) -> None:
+        """Nothing to do: Kinesis keeps no consumer position; Spark's checkpoint holds it."""
+
+
+class KinesisDataSource(DataSource):
+    """`format("kinesis-local")`: options streamName, endpointUrl, region, startingPosition
+    (TRIM_HORIZON, LATEST, AT_TIMESTAMP with startingTimestampMs), maxRecordsPerBatch."""
+
+    @classmethod
+    def name(cls) -> str:
+        """The format name."""
+        return "kinesis-local"
+
+    def schema(self) -> str:
+        """What Glue's Kinesis source gives the pipeline, after the entry's adapter."""
+        return SCHEMA
+
+    def streamReader(self, schema) -> KinesisStreamReader:
+        """The micro-batch reader."""
+        return KinesisStreamReader(self.options)

@@ -1,0 +1,214 @@
+"""Path B end to end on local Spark: generated events -> local Kinesis -> the Glue pipeline -> outputs.
+
+Checked against `comparison.truth`, computed in plain Python from the same input: curated output holds
+every valid event exactly once, quarantine every invalid record, and the windows and the join equal
+their batch definitions. Run on both local Kinesis servers, and across a SIGKILL of the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from comparison import truth
+from comparison.glue_outputs import OUTPUTS, manifests, read_outputs
+from comparison.local.glue_runner import GlueJobSettings, LocalGlueJob
+from comparison.local.servers import client, create_stream
+from comparison.producer import KinesisProducer, now_ms
+from comparison.workload import Event, Intent, WorkloadConfig, build_registry, generate, registry_json_lines
+from shared.enrichment import Registry
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+ROOT = Path(__file__).resolve().parents[3]
+SETTINGS = GlueJobSettings(
+    window_size="3 seconds", aggregate_window="10 seconds", watermark_delay="30 seconds", join_bound="10 minutes"
+)
+
+
+def test_settings_come_from_the_template():
+    settings = GlueJobSettings.from_template()
+    assert settings.window_size == "100 seconds" and settings.trigger_seconds() == 100.0
+    assert settings.starting_position in ("TRIM_HORIZON", "LATEST")
+
+
+def test_reader_and_writer_agree_on_the_layout():
+    from glue_streaming import storage
+
+    assert storage.OUTPUTS == OUTPUTS
+
+
+def workload(count: int, seed: int) -> tuple[WorkloadConfig, list[Event]]:
+    config = WorkloadConfig(
+        seed=seed, rate=400, duration_s=count / 400, late_fraction=0.0, maintenance_fraction=0.02, devices=12, sites=3
+    )
+    return config, list(generate(config, now_ms()))
+
+
+def tick(index: int, event_time_ms: int) -> Event:
+    """A reading far enough ahead in event time to move the watermark past every window before it."""
+    body = {
+        "event_id": f"tick-{index}",
+        "event_type": "telemetry",
+        "device_id": "dev-tick",
+        "event_time": event_time_ms,
+        "temperature": 1.0,
+        "temperature_unit": "C",
+        "humidity": 1.0,
+        "battery": 1.0,
+        "firmware": "tick",
+    }
+    lag = now_ms() - event_time_ms
+    return Event(index, now_ms(), "tick", Intent("telemetry", lag_ms=lag), body=body, event_id=body["event_id"])
+
+
+def produce(kinesis, stream: str, events: list[Event]) -> list[dict]:
+    """Send the events at their schedule; the input rows (data and send time) in send order."""
+    rows: list[dict] = []
+
+    def record(batch, sent):
+        for event, accepted in zip(batch, sent, strict=True):
+            rows.append(
+                {"index": event.index, "data": event.payload(accepted.sent_at_ms), "sent_at_ms": accepted.sent_at_ms}
+            )
+
+    KinesisProducer(kinesis, stream).run(events, on_sent=record)
+    return rows
+
+
+def finish(kinesis, stream: str, rows: list[dict]) -> None:
+    """Send ticks until the watermark has passed the last real event's window (each batch needs new data)."""
+    last = max(
+        json.loads(r["data"])["sent_at_ms"] for r in rows if r["data"].startswith(b'{"') and b"sent_at_ms" in r["data"]
+    )
+    rows.extend(produce(kinesis, stream, [tick(10_000_000, last + 60_000)]))
+
+
+def wait_for(root: Path, produced: int, alive, timeout_s: float = 240.0) -> list[dict]:
+    """Wait for the batch that holds the last record, then for the batch after it, which writes the
+    windows the tick closed (Spark runs it without new data because the watermark moved)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert alive(), "the runner stopped"
+        done, total, last_input = manifests(root), 0, None
+        for manifest in done:
+            total += manifest["counts"]["records"]
+            if total >= produced:
+                last_input = manifest["batch_id"]
+                break
+        if last_input is not None and any(m["batch_id"] > last_input for m in done):
+            return done
+        time.sleep(0.5)
+    raise AssertionError(f"the runner did not finish in {timeout_s} s: {manifests(root)[-3:]}")
+
+
+def check(root: Path, rows: list[dict], registry: bytes) -> None:
+    outputs = read_outputs(root)
+    expected = truth.build(rows, Registry.from_json_lines(registry))
+    curated_ids = [r["event_id"] for r in outputs["curated"]]
+    assert len(curated_ids) == len(set(curated_ids)), "an event was delivered twice"
+    assert set(curated_ids) == set(expected.curated)
+    assert not outputs["late"]
+    assert sorted(r["reason"] for r in outputs["quarantine"]) == sorted(reason for _, reason in expected.failed)
+    assert sorted(r["event_id"] for r in outputs["dropped"]) == sorted(expected.dropped)
+    for record in outputs["curated"]:
+        want = expected.curated[record["event_id"]]
+        assert {k: record[k] for k in want} == want
+    window_ms = truth.interval_ms(SETTINGS.aggregate_window)
+    windows = truth.device_windows(expected.curated.values(), window_ms)
+    got = {(r["window_start_ms"], r["device_id"]): r for r in outputs["device_windows"]}
+    assert got, "no window closed"
+    closed = {k: v for k, v in windows.items() if k in got}
+    # Every window that closed is exact, and every window before the tick's closed.
+    tick_start = max(k[0] for k in windows)
+    assert set(closed) == {k for k in windows if k[0] < tick_start}
+    for key, want in closed.items():
+        row = got[key]
+        for name in (
+            "readings",
+            "temperature_readings",
+            "temperature_min",
+            "temperature_max",
+            "alerts",
+            "device_alerts",
+        ):
+            assert row[name] == want[name], (key, name)
+        assert row["temperature_sum"] == pytest.approx(want["temperature_sum"])
+    sites = truth.site_windows(closed)
+    got_sites = {(r["window_start_ms"], r["site"]): (r["devices"], r["readings"]) for r in outputs["site_windows"]}
+    assert got_sites == {k: (v["devices"], v["readings"]) for k, v in sites.items()}
+    pairs = {(r["maintenance_event_id"], r["event_id"]) for r in outputs["maintenance_join"]}
+    assert pairs == truth.maintenance_join(expected.curated.values(), truth.interval_ms(SETTINGS.join_bound))
+
+
+@pytest.mark.parametrize("server", ["kinesalite", "moto_server"])
+def test_end_to_end_every_valid_event_exactly_once(request, spark, tmp_path, unique_name, server):
+    endpoint = request.getfixturevalue(server).endpoint
+    kinesis = client("kinesis", endpoint)
+    create_stream(kinesis, unique_name, shards=2)
+    config, events = workload(2400 if server == "kinesalite" else 800, seed=11)
+    registry = registry_json_lines(build_registry(config))
+    (tmp_path / "devices.jsonl").write_bytes(registry)
+    job = LocalGlueJob(
+        stream=unique_name,
+        endpoint_url=endpoint,
+        output_root=str(tmp_path / "out"),
+        checkpoint_location=str(tmp_path / "checkpoint"),
+        settings=SETTINGS,
+        registry_path=str(tmp_path / "devices.jsonl"),
+    )
+    job.start(spark)
+    try:
+        rows = produce(kinesis, unique_name, events)
+        finish(kinesis, unique_name, rows)
+        wait_for(tmp_path / "out", len(rows), alive=lambda: job.query.isActive)
+    finally:
+        job.stop()
+    check(tmp_path / "out", rows, registry)
+
+
+def start_runner(endpoint: str, stream: str, base: Path) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "comparison.local.glue_runner",
+        "--stream", stream, "--endpoint", endpoint, "--master", "local[2]",
+        "--output", str(base / "out"), "--checkpoint", str(base / "checkpoint"),
+        "--registry", str(base / "devices.jsonl"),
+        "--window-size", SETTINGS.window_size, "--aggregate-window", SETTINGS.aggregate_window,
+        "--watermark-delay", SETTINGS.watermark_delay, "--join-bound", SETTINGS.join_bound,
+    ]  # fmt: skip
+    log = open(base / f"runner-{time.time_ns()}.log", "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+
+
+def test_sigkill_mid_run_loses_and_duplicates_nothing(kinesalite, tmp_path, unique_name):
+    kinesis = client("kinesis", kinesalite.endpoint)
+    create_stream(kinesis, unique_name, shards=2)
+    config, events = workload(2400, seed=12)
+    registry = registry_json_lines(build_registry(config))
+    (tmp_path / "devices.jsonl").write_bytes(registry)
+    runner = start_runner(kinesalite.endpoint, unique_name, tmp_path)
+    try:
+        half = len(events) // 2
+        rows = produce(kinesis, unique_name, events[:half])
+        deadline = time.monotonic() + 120
+        while not any(m["counts"]["curated"] for m in manifests(tmp_path / "out")):
+            assert time.monotonic() < deadline and runner.poll() is None, "the runner never finished a batch"
+            time.sleep(0.2)
+        rows.extend(produce(kinesis, unique_name, events[half:]))
+        runner.send_signal(signal.SIGKILL)  # no chance to finish the batch in progress or clean up
+        runner.wait(timeout=30)
+        before = len(manifests(tmp_path / "out"))
+        runner = start_runner(kinesalite.endpoint, unique_name, tmp_path)
+        finish(kinesis, unique_name, rows)
+        wait_for(tmp_path / "out", len(rows), alive=lambda: runner.poll() is None)
+        assert len(manifests(tmp_path / "out")) > before
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=60) == 0, "the runner did not stop cleanly on SIGTERM"
+    check(tmp_path / "out", rows, registry)

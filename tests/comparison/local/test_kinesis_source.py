@@ -1,0 +1,134 @@
+"""The local Kinesis reader's offsets and reads, on both local Kinesis servers, without Spark.
+
+kinesalite hands out real 56-digit sequence numbers; moto hands out small integers ("9" < "10" as
+text, not as numbers). Both must give the same batches.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
+
+from comparison.local.kinesis_source import (
+    KinesisSourceError,
+    KinesisStreamReader,
+    ShardPosition,
+    ShardRange,
+    read_range,
+)
+from comparison.local.servers import client, create_stream
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["kinesalite", "moto_server"])
+def stream(request, unique_name):
+    server = request.getfixturevalue(request.param)
+    kinesis = client("kinesis", server.endpoint)
+    create_stream(kinesis, unique_name, shards=2)
+    return {"kinesis": kinesis, "name": unique_name, "endpoint": server.endpoint}
+
+
+def put(stream, count, start=0):
+    records = [{"Data": f"record-{i}".encode(), "PartitionKey": f"key-{i % 7}"} for i in range(start, start + count)]
+    for offset in range(0, len(records), 500):
+        response = stream["kinesis"].put_records(StreamName=stream["name"], Records=records[offset : offset + 500])
+        assert response.get("FailedRecordCount", 0) == 0
+
+
+def reader(stream, **options):
+    return KinesisStreamReader({"streamName": stream["name"], "endpointUrl": stream["endpoint"], **options})
+
+
+def read_batch(source, start, end):
+    rows = []
+    for part in source.partitions(start, end):
+        for batch in source.read(part):
+            rows.extend(batch.to_pylist())
+    return rows
+
+
+def test_batches_cover_the_stream_once_in_sequence_order(stream):
+    source = reader(stream)
+    start = source.initialOffset()
+    put(stream, 25)
+    seen = []
+    for more in (0, 12, 0, 30):
+        put(stream, more, start=1000 + len(seen))
+        end = source.latestOffset(start, ReadAllAvailable())
+        rows = read_batch(source, start, end)
+        seen.extend(rows)
+        start = end
+    assert len(seen) == 25 + 12 + 30
+    assert len({(r["shard_id"], r["sequence_number"]) for r in seen}) == len(seen)
+    for shard in {r["shard_id"] for r in seen}:
+        numbers = [int(r["sequence_number"]) for r in seen if r["shard_id"] == shard]
+        assert numbers == sorted(numbers)
+    assert source.latestOffset(start, ReadAllAvailable()) == start  # nothing new: the same offset
+
+
+def test_a_read_limit_splits_the_backlog_without_loss(stream):
+    put(stream, 300)
+    source = reader(stream, maxRecordsPerBatch="50")
+    assert isinstance(source.getDefaultReadLimit(), ReadMaxRows)
+    start, seen, batches = source.initialOffset(), [], 0
+    while True:
+        end = source.latestOffset(start, source.getDefaultReadLimit())
+        if end == start:
+            break
+        rows = read_batch(source, start, end)
+        assert 0 < len(rows) <= 50
+        seen.extend(rows)
+        start, batches = end, batches + 1
+    assert sorted(r["data"] for r in seen) == sorted(f"record-{i}".encode() for i in range(300))
+    assert batches >= 6
+
+
+def test_a_replay_reads_the_same_records_from_a_fresh_reader(stream):
+    put(stream, 40)
+    first = reader(stream)
+    start = first.initialOffset()
+    end = first.latestOffset(start, ReadAllAvailable())
+    put(stream, 10)  # records after the batch's end must not leak into its replay
+    again = reader(stream)  # a restarted driver: no read-ahead state
+    assert read_batch(again, start, end) == read_batch(first, start, end)
+    assert len(read_batch(again, start, end)) == 40
+
+
+def test_arrival_times_and_keys_come_through(stream):
+    put(stream, 3)
+    source = reader(stream)
+    start = source.initialOffset()
+    rows = read_batch(source, start, source.latestOffset(start, ReadAllAvailable()))
+    assert all(r["arrival_ms"] > 1_700_000_000_000 and r["partition_key"].startswith("key-") for r in rows)
+
+
+def test_latest_starts_after_what_is_already_there(stream):
+    put(stream, 5)
+    source = reader(stream, startingPosition="LATEST")
+    start = source.initialOffset()
+    put(stream, 3, start=100)
+    rows = read_batch(source, start, source.latestOffset(start, ReadAllAvailable()))
+    assert sorted(r["data"] for r in rows) == [b"record-100", b"record-101", b"record-102"]
+
+
+def test_a_range_beyond_the_stream_is_an_error_not_a_short_batch(stream):
+    put(stream, 2)
+    shard = stream["kinesis"].list_shards(StreamName=stream["name"])["Shards"][0]["ShardId"]
+    missing = str(10**60)
+    with pytest.raises(KinesisSourceError, match="before sequence number"):
+        read_range({"endpointurl": stream["endpoint"]}, ShardRange(stream["name"], shard, ShardPosition(), missing))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, "streamName is required"),
+        ({"streamName": "s", "startingPosition": "EARLIEST"}, "startingPosition"),
+        ({"streamName": "s", "startingPosition": "AT_TIMESTAMP"}, "startingTimestampMs"),
+        ({"streamName": "s", "maxRecordsPerBatch": "0"}, "at least 1"),
+    ],
+)
+def test_bad_options_are_clear_errors(options, message):
+    with pytest.raises(KinesisSourceError, match=message):
+        KinesisStreamReader(options)
