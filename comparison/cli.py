@@ -52,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate_parser.set_defaults(handler=cmd_generate)
 
     from comparison.run import add_run_parser
+    from comparison.study.cli import add_study_parser
 
     add_run_parser(commands)
+    add_study_parser(commands)
     return parser
 
 
