@@ -410,7 +410,15 @@ def test_ten_thousand_events_all_accounted_for_with_the_real_handler(kinesalite,
     events = list(generate(config, int(time.time() * 1000) + 200))
     assert len(events) >= 10_000
 
-    template = Template(overrides={"ProcessorBufferIntervalSeconds": 0, "DeliveryBufferIntervalSeconds": 0})
+    # A 0.2 MB processor buffer bounds each invocation by size (2.5 MB of events: at least 12 calls), so
+    # the one-in-five failures happen however the polls of a loaded machine group the records.
+    template = Template(
+        overrides={
+            "ProcessorBufferIntervalSeconds": 0,
+            "ProcessorBufferSizeMB": 0.2,
+            "DeliveryBufferIntervalSeconds": 0,
+        }
+    )
     real = LocalLambda(template, log_path=tmp_path / "lambda.log", environment={"DEVICE_REGISTRY": str(registry)})
     calls = {"n": 0}
 
@@ -444,7 +452,7 @@ def test_ten_thousand_events_all_accounted_for_with_the_real_handler(kinesalite,
     stats = simulator.stats
     assert len(curated) == stats["ok"] and len(failed) == stats["processing_failed"]
     assert stats["ok"] + stats["dropped"] + stats["processing_failed"] == len(events)
-    assert stats["invocations"] >= 20 and stats["errors_by_code"].get("Lambda.FunctionError", 0) >= 4
+    assert stats["invocations"] >= 12 and stats["errors_by_code"].get("Lambda.FunctionError", 0) >= 2
     # Each produced record is in S3 once: in an error document, dropped by design, or curated.
     unmatched_failures = Counter(base64.b64decode(d["rawData"]) for d in failed)
     expected_curated, expected_dropped = Counter(), 0
