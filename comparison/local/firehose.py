@@ -40,6 +40,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from comparison.local.template import Template, TemplateError
 
 MB = 1024 * 1024
@@ -712,9 +714,16 @@ class FirehoseSimulator:
             self._flush_destinations(force=True)
 
     def run(self, stop: threading.Event, tick_s: float = 0.05) -> None:
-        """Poll and deliver until `stop` is set."""
+        """Poll and deliver until `stop` is set. An unreachable stream or bucket is retried, as Firehose
+        does: nothing read is acknowledged until it is delivered, so nothing is lost meanwhile."""
         while not stop.is_set():
-            wait = self.step()
+            try:
+                wait = self.step()
+            except (BotoCoreError, ClientError):
+                # A failed GetRecords leaves its shard iterator unused: the next poll resumes from it.
+                self.stats["service_errors"] = self.stats.get("service_errors", 0) + 1
+                stop.wait(1.0)
+                continue
             stop.wait(min(tick_s, wait) if wait > 0 else tick_s)
 
     def pending(self) -> int:
