@@ -1,74 +1,456 @@
-"""`python -m comparison run`: produce the workload to a local Kinesis and record exactly what was sent.
+"""`python -m comparison run`: both paths on one workload, measured side by side, and the report.
 
-The Firehose path, the Glue path and the report are added by the issues that build them; until then
-the command says which parts are missing instead of pretending.
+Local mode starts everything on 127.0.0.1: kinesalite (Kinesis), moto server (S3), the Firehose
+simulator calling the real transformation handler, and the Glue pipeline on local Spark (a separate
+process, as a Glue job is). It produces the workload, sends a watermark tick (one reading far enough
+ahead in event time that the Glue job's windows close), drains both paths, copies what each delivered
+into the run folder, and writes report.json, report.md and report.html there.
+
+Run folder: input/ (events.jsonl, devices.jsonl), sinks/firehose_lambda/ (S3 objects by key),
+sinks/kinesis_glue/ (the Glue job's output root), timings/, logs/, state/ (checkpoints), report.*.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import threading
 import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from comparison.chaos import ChaosPlan, FlakyHandler, FlakyProxy, oversize
 from comparison.inputs import input_row, write_rows
-from comparison.local.servers import Kinesalite, client, create_stream
+from comparison.local.glue_runner import GlueJobSettings
+from comparison.local.servers import Kinesalite, MotoServer, client, create_stream
 from comparison.producer import KinesisProducer, now_ms
-from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
+from comparison.workload import Event, Intent, WorkloadConfig, build_registry, generate, registry_json_lines
 
+ROOT = Path(__file__).resolve().parents[1]
 STREAM = "telemetry"
-MISSING = (
-    "Path A (Firehose + Lambda), path B (Glue streaming) and the report are not built yet: "
-    "this run only produced the workload and recorded it in {input_dir}."
-)
+BUCKET = "etl-showdown-local"
+SHARDS = 2
 
 
-def produce(config: WorkloadConfig, endpoint: str, out: Path, console: Console) -> int:
-    """Create the stream, produce the workload at its rate with progress shown; returns records sent."""
-    kinesis = client("kinesis", endpoint)
-    create_stream(kinesis, STREAM, shards=2)
-    input_dir = out / "input"
-    input_dir.mkdir(parents=True, exist_ok=True)
-    (input_dir / "devices.jsonl").write_bytes(registry_json_lines(build_registry(config)))
-    producer = KinesisProducer(kinesis, STREAM)
-    total = config.total_scheduled
-    with (
-        open(input_dir / "events.jsonl", "w") as stream,
-        Progress(
-            TextColumn("[bold]producing"),
-            BarColumn(),
-            TextColumn("{task.completed:,}/{task.total:,} scheduled sends"),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress,
-    ):
-        task = progress.add_task("produce", total=total)
+@dataclass(frozen=True)
+class Profile:
+    """A named set of run settings: workload, Firehose buffering (template overrides), Glue job settings."""
 
-        def record(events, sent):
-            by_index = {s.index: s for s in sent}
-            write_rows(stream, (input_row(e, by_index[e.index].sent_at_ms, by_index[e.index]) for e in events))
-            progress.update(task, advance=sum(e.intent.duplicate_of is None for e in events))
+    name: str
+    rate: float
+    duration_s: float
+    firehose_overrides: dict[str, Any] = field(default_factory=dict)
+    glue: GlueJobSettings = field(default_factory=GlueJobSettings)
+    drain_timeout_s: float = 180.0
 
-        return producer.run(generate(config, now_ms() + 500), on_sent=record)
+
+def profiles() -> dict[str, Profile]:
+    """`quick`: zero buffering and a 10-second trigger (what `make compare` runs, about two minutes).
+    `aws-defaults`: the template's defaults (1 MB / 60 s processor, 5 MB / 300 s delivery, 100-second
+    window), with the watermark shortened to 2 minutes so that windows can close within the run."""
+    template_glue = GlueJobSettings.from_template()
+    return {
+        "quick": Profile(
+            "quick",
+            rate=150,
+            duration_s=60,
+            firehose_overrides={"ProcessorBufferIntervalSeconds": 0, "DeliveryBufferIntervalSeconds": 0},
+            glue=replace(
+                template_glue, window_size="10 seconds", aggregate_window="10 seconds", watermark_delay="30 seconds"
+            ),
+        ),
+        "aws-defaults": Profile(
+            "aws-defaults",
+            rate=150,
+            duration_s=300,
+            glue=replace(template_glue, watermark_delay="2 minutes"),
+            drain_timeout_s=720.0,
+        ),
+    }
+
+
+def tick_event(index: int, event_time_ms: int) -> Event:
+    """A reading whose event time is ahead of every produced event: it moves the Glue job's watermark."""
+    body = {
+        "event_id": f"tick-{index}",
+        "event_type": "telemetry",
+        "device_id": "watermark-tick",
+        "event_time": event_time_ms,
+        "temperature": 0.0,
+        "temperature_unit": "C",
+        "humidity": 0.0,
+        "battery": 100.0,
+        "firmware": "tick",
+    }
+    intent = Intent("tick", lag_ms=now_ms() - event_time_ms)
+    return Event(index, now_ms(), "watermark-tick", intent, body=body, event_id=body["event_id"])
+
+
+class GlueProcess:
+    """The local Glue runner as a child process; its manifests arrive on stdout, one JSON line per batch."""
+
+    def __init__(self, endpoint: str, out: Path, settings: GlueJobSettings, registry: Path) -> None:
+        self.started = time.time()
+        self.by_batch: dict[int, dict[str, Any]] = {}
+        self.restarts = 0
+        self.log = open(out / "logs" / "glue-runner.log", "a")  # noqa: SIM115 - closed in stop()
+        self.command = [
+            sys.executable, "-m", "comparison.local.glue_runner",
+            "--stream", STREAM, "--endpoint", endpoint, "--master", "local[2]",
+            "--output", str(out / "sinks" / "kinesis_glue"), "--checkpoint", str(out / "state" / "glue-checkpoint"),
+            "--registry", str(registry), "--window-size", settings.window_size,
+            "--starting-position", settings.starting_position, "--aggregate-window", settings.aggregate_window,
+            "--watermark-delay", settings.watermark_delay, "--join-bound", settings.join_bound,
+        ]  # fmt: skip
+        self._launch()
+
+    def _launch(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
+        self.reader.start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.log.write(line)
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if "batch_id" in entry:
+                    # A batch replayed after a crash reports again under its id: the latest write wins.
+                    self.by_batch[entry["batch_id"]] = entry
+
+    @property
+    def manifests(self) -> list[dict[str, Any]]:
+        """The finished batches' manifests, by batch id."""
+        return [self.by_batch[k] for k in sorted(self.by_batch)]
+
+    def kill_and_restart(self) -> None:
+        """SIGKILL (no chance to finish the batch in progress), then start again on the same checkpoint."""
+        self.process.kill()
+        self.process.wait()
+        self.reader.join(timeout=5)
+        self.restarts += 1
+        self._launch()
+
+    def startup_s(self) -> float | None:
+        """Seconds from the first launch to the first committed micro-batch that held records."""
+        for manifest in self.manifests:
+            if manifest["counts"]["records"]:
+                return manifest["committed_at_ms"] / 1000 - self.started
+        return None
+
+    def count(self, name: str) -> int:
+        """Rows written so far to one output."""
+        return sum(m["counts"][name] for m in self.manifests)
+
+    def caught_up(self, produced: int) -> int | None:
+        """The batch that processed the last of `produced` records, once there is one."""
+        total = 0
+        for manifest in self.manifests:
+            total += manifest["counts"]["records"]
+            if total >= produced:
+                return manifest["batch_id"]
+        return None
+
+    def drained(self, produced: int) -> bool:
+        """All records processed, and a batch after the last one (it writes the windows the tick closed)."""
+        last = self.caught_up(produced)
+        return last is not None and any(m["batch_id"] > last for m in self.manifests)
+
+    def alive(self) -> bool:
+        """The process is still running."""
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM (the runner finishes its batch and stops its query), then wait."""
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=5)
+        self.log.close()
+
+
+def _prepare(out: Path) -> None:
+    for name in ("input", "sinks", "timings", "logs", "state", "report.json", "report.md", "report.html"):
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    for name in ("input", "sinks/firehose_lambda", "sinks/kinesis_glue", "timings", "logs", "state"):
+        (out / name).mkdir(parents=True, exist_ok=True)
+
+
+def _copy_objects(s3, out: Path) -> int:
+    count = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for item in page.get("Contents", []):
+            target = out / "sinks" / "firehose_lambda" / item["Key"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read())
+            count += 1
+    return count
+
+
+def run_local(
+    profile: Profile, config: WorkloadConfig, out: Path, console: Console, chaos: ChaosPlan | None = None
+) -> dict[str, Any]:
+    """Run both paths on the workload, with faults when a chaos plan is given; returns the report."""
+    from comparison.local.firehose import FirehoseSettings, FirehoseSimulator
+    from comparison.local.lambda_runtime import LocalLambda
+    from comparison.local.template import Template
+    from comparison.render import write_report
+    from comparison.report import build_report
+
+    _prepare(out)
+    # moto's web server logs every request; the progress display is what the user should see.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    started_at = datetime.now(timezone.utc)
+    started = time.monotonic()
+    registry = out / "input" / "devices.jsonl"
+    registry.write_bytes(registry_json_lines(build_registry(config)))
+    template = Template(overrides=profile.firehose_overrides)
+    # Under chaos the function's time limit is shortened so that injected slow invocations time out quickly.
+    limits = {"timeout_s": chaos.lambda_timeout_s} if chaos else {}
+    firehose_settings = FirehoseSettings.from_template(template, **limits)
+    stop = threading.Event()
+    with contextlib.ExitStack() as stack:
+        moto = stack.enter_context(MotoServer())
+        kinesalite = stack.enter_context(Kinesalite())
+        endpoint = kinesalite.endpoint
+        proxy = None
+        if chaos:
+            proxy = FlakyProxy(int(kinesalite.endpoint.rsplit(":", 1)[1]))
+            stack.callback(proxy.close)
+            endpoint = proxy.endpoint
+        kinesis, s3 = client("kinesis", endpoint), client("s3", moto.endpoint)
+        create_stream(kinesis, STREAM, shards=SHARDS)
+        s3.create_bucket(Bucket=BUCKET)
+        console.print(f"kinesalite {kinesalite.endpoint}, moto S3 {moto.endpoint}, run folder {out}")
+        handler = LocalLambda(
+            template, log_path=out / "logs" / "lambda.log", environment={"DEVICE_REGISTRY": str(registry)}
+        )
+        stack.callback(handler.close)
+        flaky = FlakyHandler(handler, chaos) if chaos else None
+        simulator = FirehoseSimulator(
+            firehose_settings,
+            kinesis=client("kinesis", endpoint),
+            stream_name=STREAM,
+            s3=s3,
+            bucket=BUCKET,
+            handler=flaky or handler,
+            checkpoint_path=out / "state" / "firehose-checkpoint.json",
+        )
+        firehose_thread = threading.Thread(target=simulator.run, args=(stop,), daemon=True)
+        firehose_thread.start()
+        stack.callback(firehose_thread.join, 30)
+        stack.callback(stop.set)
+        glue = GlueProcess(endpoint, out, profile.glue, registry)
+        stack.callback(glue.stop)
+
+        producer = KinesisProducer(kinesis, STREAM)
+        produced = 0
+        with (
+            open(out / "input" / "events.jsonl", "w") as events_file,
+            Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress,
+        ):
+            task = progress.add_task("producing", total=config.total_scheduled, status="")
+
+            def status() -> str:
+                return (
+                    f"produced {produced:,} | firehose+lambda delivered {simulator.stats['ok']:,} | "
+                    f"glue curated {glue.count('curated'):,}" + ("" if glue.manifests else " (Spark starting)")
+                )
+
+            def record(batch, sent):
+                nonlocal produced
+                by_index = {s.index: s for s in sent}
+                write_rows(events_file, (input_row(e, by_index[e.index].sent_at_ms, by_index[e.index]) for e in batch))
+                produced += len(sent)
+                progress.update(task, advance=sum(e.intent.duplicate_of is None for e in batch), status=status())
+
+            production_started = time.monotonic()
+            events = generate(config, now_ms() + 500)
+            faults = None
+            if chaos:
+                events = oversize(events, chaos)
+                faults = threading.Thread(
+                    target=_inject, args=(chaos, config.duration_s, glue, proxy, stop, console), daemon=True
+                )
+                faults.start()
+            producer.run(events, on_sent=record)
+            production_s = time.monotonic() - production_started
+            if faults is not None:
+                faults.join()
+            lead_ms = 2 * _interval_ms(profile.glue.aggregate_window) + _interval_ms(profile.glue.watermark_delay)
+            ticks = 0
+
+            def send_tick() -> None:
+                # The contract refuses event times more than 5 minutes ahead of arrival: stay within that.
+                nonlocal ticks
+                ticks += 1
+                producer.run([tick_event(10**8 + ticks, now_ms() + min(lead_ms, 240_000))], on_sent=record)
+
+            send_tick()
+            progress.update(task, description="draining", status=status())
+            deadline = time.monotonic() + profile.drain_timeout_s
+            waiting_since = None
+            while time.monotonic() < deadline:
+                firehose_done = simulator.stats["received"] >= produced and simulator.pending() == 0
+                if firehose_done and glue.drained(produced):
+                    break
+                if glue.caught_up(produced) is not None:
+                    # Spark usually runs a batch without data once the watermark moves; when it does not
+                    # (seen after restarts), one more tick gives it data to run on, as live traffic would.
+                    waiting_since = waiting_since or time.monotonic()
+                    if time.monotonic() - waiting_since > 3 * profile.glue.trigger_seconds() + 10:
+                        send_tick()
+                        waiting_since = None
+                if not glue.alive():
+                    if not chaos:
+                        console.print("[red]the Glue runner stopped early: see logs/glue-runner.log")
+                        break
+                    # Under chaos an outage can outlast the runner's retries: start it again, as one would.
+                    console.print("[yellow]the Glue runner stopped: restarting it on its checkpoint")
+                    glue.kill_and_restart()
+                progress.update(task, status=status())
+                time.sleep(0.5)
+            else:
+                console.print(
+                    f"[yellow]not drained after {profile.drain_timeout_s:.0f} s: the report counts what arrived"
+                )
+        stop.set()
+        firehose_thread.join(30)
+        simulator.flush()
+        objects = _copy_objects(s3, out)
+        glue_startup = glue.startup_s()
+    with open(out / "timings" / "firehose.jsonl", "w") as stream:
+        for timeline in simulator.timelines.values():
+            stream.write(json.dumps(asdict(timeline)) + "\n")
+    (out / "timings" / "firehose_stats.json").write_text(json.dumps(simulator.stats, indent=1))
+    (out / "timings" / "glue.json").write_text(json.dumps({"glue_startup_s": glue_startup}))
+    run = {
+        "mode": "local",
+        "profile": profile.name,
+        "command": " ".join(["python -m comparison", *sys.argv[1:]]) if sys.argv[0].endswith("comparison") else None,
+        "started_at": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "duration_s": round(time.monotonic() - started, 1),
+        "production_s": round(production_s, 2),
+        "chaos": None
+        if chaos is None
+        else {
+            "plan": asdict(chaos),
+            "glue_restarts": glue.restarts,
+            "lambda": flaky.counts if flaky else None,
+            "kinesis_connections_refused": proxy.refused if proxy else 0,
+            "firehose_service_errors": simulator.stats.get("service_errors", 0),
+        },
+        "settings": {
+            "workload": {k: v for k, v in asdict(config).items()},
+            "firehose": {
+                "processor_buffer_mb": firehose_settings.processor_buffer_mb,
+                "processor_interval_s": firehose_settings.processor_interval_s,
+                "buffer_mb": firehose_settings.buffer_mb,
+                "buffer_interval_s": firehose_settings.buffer_interval_s,
+                "retries": firehose_settings.retries,
+                "memory_mb": firehose_settings.memory_mb,
+            },
+            "glue": {**asdict(profile.glue), "trigger_s": profile.glue.trigger_seconds()},
+            "shards": SHARDS,
+            "objects_copied": objects,
+        },
+    }
+    report = build_report(out, run)
+    write_report(out, report)
+    return report
+
+
+def _inject(
+    plan: ChaosPlan, duration_s: float, glue: GlueProcess, proxy: FlakyProxy | None, stop, console: Console
+) -> None:
+    """Kill the Glue runner and cut the Kinesis endpoint at the plan's moments of the production."""
+    started = time.monotonic()
+    moments = [(at, "kill") for at in plan.kill_glue_at] + [(plan.outage_at, "outage")]
+    for at, fault in sorted(moments):
+        delay = started + at * duration_s - time.monotonic()
+        if delay > 0 and stop.wait(delay):
+            return
+        if fault == "kill":
+            console.print("[yellow]chaos: SIGKILL of the Glue runner, restarting it on its checkpoint")
+            glue.kill_and_restart()
+        elif proxy is not None:
+            console.print(f"[yellow]chaos: the Kinesis endpoint refuses connections for {plan.outage_s:.0f} s")
+            proxy.outage(plan.outage_s)
+
+
+def _interval_ms(text: str) -> int:
+    from comparison.truth import interval_ms
+
+    return interval_ms(text)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the local comparison (so far: the production phase)."""
+    """Run the comparison and print where the report is."""
     from comparison.cli import _config
 
-    if args.mode != "local":
-        raise ValueError("only --mode local exists so far")
+    if args.mode == "aws":
+        raise ValueError(
+            "--mode aws is not available yet: it needs a deployed stack and an account to be verified against; "
+            "use --mode local, or deploy with the README's steps and read the stack's CloudWatch figures"
+        )
+    catalogue = profiles()
+    if args.profile not in catalogue:
+        raise ValueError(f"unknown profile {args.profile!r}: choose from {', '.join(catalogue)}")
+    profile = catalogue[args.profile]
+    overrides = dict(profile.firehose_overrides)
+    for flag, parameter in (
+        ("processor_interval", "ProcessorBufferIntervalSeconds"),
+        ("processor_buffer_mb", "ProcessorBufferSizeMB"),
+        ("buffer_interval", "DeliveryBufferIntervalSeconds"),
+        ("buffer_mb", "DeliveryBufferSizeMB"),
+    ):
+        if getattr(args, flag) is not None:
+            overrides[parameter] = getattr(args, flag)
+    glue = profile.glue
+    if args.window_size:
+        glue = replace(glue, window_size=args.window_size)
+    profile = replace(profile, firehose_overrides=overrides, glue=glue)
+    config = _config(args, rate=profile.rate, duration_s=profile.duration_s)
     console = Console()
-    config = _config(args, rate=200.0, duration_s=30.0)
     out = Path(args.out)
-    started = time.monotonic()
-    with Kinesalite() as kinesalite:
-        console.print(f"kinesalite on {kinesalite.endpoint}")
-        sent = produce(config, kinesalite.endpoint, out, console)
-    console.print(f"produced {sent:,} records in {time.monotonic() - started:.1f} s")
-    console.print(MISSING.format(input_dir=out / "input"))
+    try:
+        report = run_local(profile, config, out, console, ChaosPlan() if args.chaos else None)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: servers and the Glue runner were stopped; no report written")
+        return 130
+    for name, path in report["paths"].items():
+        latency, counts = path["latency_s"], path["counts"]
+        console.print(
+            f"{name}: delivered {counts['delivered']:,}, unaccounted {counts['unaccounted']}, "
+            f"latency p50 {latency['p50']} s, p99 {latency['p99']} s"
+        )
+    console.print(f"report: {out / 'report.md'} (also report.json, report.html)")
     return 0
 
 
@@ -76,10 +458,21 @@ def add_run_parser(commands) -> None:
     """Register `run` on the CLI."""
     parser = commands.add_parser("run", help="run both paths on one workload and write the report")
     parser.add_argument("--mode", choices=["local", "aws"], default="local")
-    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--profile", default="quick", help="quick (default) or aws-defaults")
     parser.add_argument("--out", default="runs/latest", help="run folder (default runs/latest)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rate", type=float, help="events per second")
-    parser.add_argument("--duration", type=float, help="seconds of production")
+    parser.add_argument("--seed", type=int, default=7, help="workload seed (default 7)")
+    parser.add_argument("--rate", type=float, help="events per second (default: the profile's)")
+    parser.add_argument("--duration", type=float, help="seconds of production (default: the profile's)")
     parser.add_argument("--devices", type=int, help="devices in the registry")
+    parser.add_argument("--processor-interval", type=float, help="Firehose processor buffer interval, seconds")
+    parser.add_argument("--processor-buffer-mb", type=float, help="Firehose processor buffer size, MB")
+    parser.add_argument("--buffer-interval", type=float, help="Firehose S3 buffer interval, seconds (0 = none)")
+    parser.add_argument("--buffer-mb", type=float, help="Firehose S3 buffer size, MB")
+    parser.add_argument("--window-size", help='Glue micro-batch window, e.g. "10 seconds"')
+    parser.add_argument(
+        "--chaos",
+        action="store_true",
+        help="inject faults: SIGKILL the Glue runner twice, a Kinesis outage, failing and slow Lambda invocations, "
+        "oversized records; the report still accounts for every record",
+    )
     parser.set_defaults(handler=cmd_run)
