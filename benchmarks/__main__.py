@@ -45,9 +45,11 @@ def glue_runtime_rows(console: Console) -> list[Row]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--only", choices=["contract", "lambda"], action="append", help="run only these benches")
+    parser.add_argument(
+        "--only", choices=["contract", "lambda", "glue"], action="append", help="run only these benches"
+    )
     args = parser.parse_args()
-    selected = set(args.only or ["contract", "lambda"])
+    selected = set(args.only or ["contract", "lambda", "glue"])
     console = Console()
     rows: list[Row] = []
     notes: list[str] = []
@@ -78,6 +80,18 @@ def main() -> int:
                 f"{bench}: the handler runs at {floor[bench]:.2f}x the bare floor's rate; Powertools costs "
                 f"{(1 - core[bench]) * 100:.1f}% against the handler core."
             )
+    if "glue" in selected:
+        console.print("[bold]glue[/]: the Glue pipeline on local Spark against kinesalite (a few minutes)")
+        from benchmarks import glue_stream
+        from comparison.local.spark import build_spark_session
+
+        spark = build_spark_session("bench-glue")
+        try:
+            glue_rows, glue_notes = glue_stream.rows(spark)
+        finally:
+            spark.stop()
+        rows += glue_rows
+        notes += glue_notes
     table = Table(title="benchmarks (ratios against a baseline measured in the same run)")
     for column in ("bench", "variant", "items", "seconds", "rate", "ratio"):
         table.add_column(column, justify="right" if column in ("items", "seconds", "rate") else "left")

@@ -52,7 +52,18 @@ def ratio(rows: list[Row], row: Row) -> float | None:
 
 
 def save(rows: list[Row], command: str, notes: list[str]) -> None:
-    """Write results.json and the results section of benchmarks/README.md."""
+    """Write results.json and the results section of benchmarks/README.md.
+
+    Benches not run this time (`--only`) keep their previous rows and notes, marked with their own date.
+    """
+    if RESULTS.exists():
+        previous = json.loads(RESULTS.read_text())
+        fresh = {r.bench for r in rows}
+        kept = [r for r in previous.get("rows", []) if r["bench"] not in fresh]
+        for raw in kept:
+            raw.setdefault("extra", {}).setdefault("measured_at", previous.get("measured_at"))
+        rows = [Row(**{k: v for k, v in raw.items() if k not in ("rate", "ratio")}) for raw in kept] + rows
+        notes = [n for n in previous.get("notes", []) if not any(n.startswith(b.split(" (")[0]) for b in fresh)] + notes
     payload = {
         "command": command,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

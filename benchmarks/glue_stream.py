@@ -1,0 +1,163 @@
+"""Path B on local Spark: how fast the full pipeline runs, and which part limits it.
+
+Three measurements on one kinesalite, in one run:
+- the Kinesis reader alone (`read_range` over a preloaded backlog): the baseline;
+- the local runner (full pipeline, sinks included) draining the same backlog: its sustained rate;
+- the runner live, with events produced at a fixed rate for a while: each micro-batch's duration
+  against the trigger interval, to show whether batches keep up at that rate.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.harness import Row
+from comparison.glue_outputs import manifests
+from comparison.local.glue_runner import GlueJobSettings, LocalGlueJob
+from comparison.local.kinesis_source import ShardPosition, ShardRange, read_range
+from comparison.local.servers import Kinesalite, client, create_stream
+from comparison.producer import KinesisProducer, now_ms
+from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
+
+BACKLOG = 60_000
+LIVE_RATE = 5_000.0
+LIVE_SECONDS = 60.0
+TRIGGER = "10 seconds"
+SETTINGS = GlueJobSettings(window_size=TRIGGER, aggregate_window="10 seconds", watermark_delay="30 seconds")
+
+
+def _events(count: int, rate: float, seed: int):
+    config = WorkloadConfig(seed=seed, rate=rate, duration_s=count / rate, late_fraction=0.0)
+    return config, generate(config, now_ms())
+
+
+def _preload(kinesis, stream: str, count: int) -> None:
+    _, events = _events(count, 50_000.0, seed=31)
+    KinesisProducer(kinesis, stream).send(list(events))
+
+
+def _reader_row(endpoint: str, kinesis, stream: str) -> Row:
+    options = {"endpointurl": endpoint}
+    shards = [s["ShardId"] for s in kinesis.list_shards(StreamName=stream)["Shards"]]
+    ends = {}
+    for shard in shards:
+        iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        last, token = None, iterator["ShardIterator"]
+        while token:
+            page = kinesis.get_records(ShardIterator=token, Limit=10_000)
+            if not page["Records"]:
+                break
+            last, token = page["Records"][-1]["SequenceNumber"], page.get("NextShardIterator")
+        ends[shard] = last
+    started = time.perf_counter()
+    count = sum(
+        read_range(options, ShardRange(stream, shard, ShardPosition(), ends[shard])).num_rows for shard in shards
+    )
+    seconds = time.perf_counter() - started
+    return Row("glue path (local Spark, kinesalite)", "Kinesis reader alone (read_range)", count, seconds)
+
+
+def _drain(spark, endpoint: str, stream: str, folder: Path, registry: Path, expected: int, timeout_s: float):
+    job = LocalGlueJob(stream, endpoint, str(folder / "out"), str(folder / "checkpoint"), SETTINGS, str(registry))
+    job.start(spark)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            done = manifests(folder / "out")
+            if sum(m["counts"]["records"] for m in done) >= expected:
+                return done
+            time.sleep(0.5)
+        raise RuntimeError(f"the runner did not process {expected} records in {timeout_s} s")
+    finally:
+        job.stop()
+
+
+def rows(spark) -> tuple[list[Row], list[str]]:
+    """The three measurements, as rows and notes."""
+    notes: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="bench-glue-"))
+    try:
+        with Kinesalite() as server:
+            kinesis = client("kinesis", server.endpoint)
+            registry = folder / "devices.jsonl"
+            registry.write_bytes(registry_json_lines(build_registry(WorkloadConfig(seed=31))))
+
+            create_stream(kinesis, "backlog", shards=2)
+            _preload(kinesis, "backlog", BACKLOG)
+            reader = _reader_row(server.endpoint, kinesis, "backlog")
+            done = _drain(spark, server.endpoint, "backlog", folder / "backlog", registry, reader.items, 900)
+            # From the start of the first batch with records to the commit of the last: Spark's start excluded.
+            busy = [m for m in done if m["counts"]["records"]]
+            seconds = (busy[-1]["committed_at_ms"] - busy[0]["started_at_ms"]) / 1000
+            runner = Row(
+                "glue path (local Spark, kinesalite)",
+                "full pipeline draining a backlog",
+                reader.items,
+                seconds,
+                baseline=reader.variant,
+                extra={"batches": len(busy)},
+            )
+
+            create_stream(kinesis, "live", shards=2)
+            live = folder / "live"
+            job = LocalGlueJob(
+                "live", server.endpoint, str(live / "out"), str(live / "checkpoint"), SETTINGS, str(registry)
+            )
+            job.start(spark)
+            try:
+                time.sleep(15)  # past Spark's first (empty) batches
+                _, events = _events(int(LIVE_RATE * LIVE_SECONDS), LIVE_RATE, seed=32)
+                producer = KinesisProducer(kinesis, "live")
+                sent = {"n": 0}
+                thread = threading.Thread(target=lambda: sent.__setitem__("n", producer.run(events)))
+                started = time.monotonic()
+                thread.start()
+                thread.join()
+                produced_s = time.monotonic() - started
+                deadline = time.monotonic() + 600
+                while sum(m["counts"]["records"] for m in manifests(live / "out")) < sent["n"]:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the live run did not finish")
+                    time.sleep(0.5)
+            finally:
+                job.stop()
+            batches = [m for m in manifests(live / "out") if m["counts"]["records"]]
+            durations = [(m["committed_at_ms"] - m["started_at_ms"]) / 1000 for m in batches]
+            trigger_s = SETTINGS.trigger_seconds()
+            over = sum(1 for d in durations if d > trigger_s)
+            first, last = batches[0], batches[-1]
+            live_row = Row(
+                "glue path (local Spark, kinesalite)",
+                f"live at {sent['n'] / produced_s:,.0f} events/s produced",
+                sent["n"],
+                (last["committed_at_ms"] - first["started_at_ms"]) / 1000,
+                baseline=reader.variant,
+                extra={"batch_s": durations, "trigger_s": trigger_s, "batches_over_trigger": over},
+            )
+            notes.append(
+                f"glue path live: {sent['n']:,} events produced at {sent['n'] / produced_s:,.0f}/s; "
+                f"{len(durations)} micro-batches took {min(durations):.1f}-{max(durations):.1f} s "
+                f"(median {sorted(durations)[len(durations) // 2]:.1f} s) against a {trigger_s:.0f} s trigger; "
+                f"{over} took longer than the trigger."
+            )
+            notes.append(
+                f"glue path: the Kinesis reader alone reads {reader.rate:,.0f} records/s from kinesalite; the full "
+                f"pipeline drains a {reader.items:,}-record backlog at {runner.rate:,.0f} records/s "
+                f"({runner.rate / reader.rate:.2f}x the reader)."
+            )
+            return [reader, runner, live_row], notes
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    from comparison.local.spark import build_spark_session
+
+    session = build_spark_session("bench-glue")
+    measured, measured_notes = rows(session)
+    print(json.dumps({"rows": [r.__dict__ for r in measured], "notes": measured_notes}, default=str))
