@@ -12,17 +12,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-# Mirrors glue_streaming.storage.OUTPUTS, which imports PySpark; the test of this module checks both agree.
-OUTPUTS = {
-    "curated": ("curated", "parquet"),
-    "late": ("late", "json"),
-    "quarantine": ("quarantine", "json"),
-    "dropped": ("dropped", "json"),
-    "device_windows": ("aggregates/device", "parquet"),
-    "site_windows": ("aggregates/site", "parquet"),
-    "maintenance_join": ("maintenance_join", "parquet"),
-}
-MANIFESTS = "_manifests"
+from glue_streaming.layout import MANIFESTS, OUTPUTS
 
 
 def manifests(root: Path) -> list[dict[str, Any]]:

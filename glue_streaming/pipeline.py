@@ -40,13 +40,8 @@ SOURCE_COLUMNS = ("data", "arrival_ms", "shard_id", "sequence_number")
 CURATED_COLUMNS = (*c.CURATED_FIELD_NAMES, *c.ENRICHED_FIELD_NAMES, "arrival_ms", "shard_id", "sequence_number")
 QUARANTINE_COLUMNS = ("data_base64", "reason", "reason_field", "arrival_ms", "shard_id", "sequence_number")
 DROPPED_COLUMNS = ("event_id", "device_id", "event_type", "reason", "arrival_ms", "shard_id", "sequence_number")
-DEVICE_WINDOW_COLUMNS = (
-    "window_start",
-    "window_end",
-    "window_start_ms",
-    "device_id",
-    "site",
-    "region",
+# What every window row carries after its keys: readings, temperature statistics, alert counts.
+WINDOW_FIGURES = (
     "readings",
     "temperature_readings",
     "temperature_min",
@@ -56,22 +51,9 @@ DEVICE_WINDOW_COLUMNS = (
     "alerts",
     "device_alerts",
 )
-SITE_WINDOW_COLUMNS = (
-    "window_start",
-    "window_end",
-    "window_start_ms",
-    "site",
-    "region",
-    "devices",
-    "readings",
-    "temperature_readings",
-    "temperature_min",
-    "temperature_max",
-    "temperature_sum",
-    "temperature_avg",
-    "alerts",
-    "device_alerts",
-)
+WINDOW_KEYS = ("window_start", "window_end", "window_start_ms")
+DEVICE_WINDOW_COLUMNS = (*WINDOW_KEYS, "device_id", "site", "region", *WINDOW_FIGURES)
+SITE_WINDOW_COLUMNS = (*WINDOW_KEYS, "site", "region", "devices", *WINDOW_FIGURES)
 JOIN_COLUMNS = (
     "maintenance_event_id",
     "maintenance_time",

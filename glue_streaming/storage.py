@@ -27,19 +27,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_streaming import pipeline
+from glue_streaming.layout import MANIFESTS, OUTPUTS
 from shared.enrichment import Registry
-
-OUTPUTS = {
-    # name: (path under the root, format)
-    "curated": ("curated", "parquet"),
-    "late": ("late", "json"),
-    "quarantine": ("quarantine", "json"),
-    "dropped": ("dropped", "json"),
-    "device_windows": ("aggregates/device", "parquet"),
-    "site_windows": ("aggregates/site", "parquet"),
-    "maintenance_join": ("maintenance_join", "parquet"),
-}
-MANIFESTS = "_manifests"
 
 
 def load_registry(spark: SparkSession, uri: str | None) -> Registry | None:

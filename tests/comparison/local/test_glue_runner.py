@@ -7,7 +7,6 @@ their batch definitions. Run on both local Kinesis servers, and across a SIGKILL
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -18,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from comparison import truth
-from comparison.glue_outputs import OUTPUTS, manifests, read_outputs
+from comparison.glue_outputs import manifests, read_outputs
 from comparison.local.glue_runner import GlueJobSettings, LocalGlueJob
 from comparison.local.servers import client, create_stream
 from comparison.producer import KinesisProducer, now_ms
-from comparison.workload import Event, Intent, WorkloadConfig, build_registry, generate, registry_json_lines
+from comparison.run import tick_event
+from comparison.workload import Event, WorkloadConfig, build_registry, generate, registry_json_lines
 from shared.enrichment import Registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
@@ -38,34 +38,11 @@ def test_settings_come_from_the_template():
     assert settings.starting_position in ("TRIM_HORIZON", "LATEST")
 
 
-def test_reader_and_writer_agree_on_the_layout():
-    from glue_streaming import storage
-
-    assert storage.OUTPUTS == OUTPUTS
-
-
 def workload(count: int, seed: int) -> tuple[WorkloadConfig, list[Event]]:
     config = WorkloadConfig(
         seed=seed, rate=400, duration_s=count / 400, late_fraction=0.0, maintenance_fraction=0.02, devices=12, sites=3
     )
     return config, list(generate(config, now_ms()))
-
-
-def tick(index: int, event_time_ms: int) -> Event:
-    """A reading far enough ahead in event time to move the watermark past every window before it."""
-    body = {
-        "event_id": f"tick-{index}",
-        "event_type": "telemetry",
-        "device_id": "dev-tick",
-        "event_time": event_time_ms,
-        "temperature": 1.0,
-        "temperature_unit": "C",
-        "humidity": 1.0,
-        "battery": 1.0,
-        "firmware": "tick",
-    }
-    lag = now_ms() - event_time_ms
-    return Event(index, now_ms(), "tick", Intent("telemetry", lag_ms=lag), body=body, event_id=body["event_id"])
 
 
 def produce(kinesis, stream: str, events: list[Event]) -> list[dict]:
@@ -84,13 +61,10 @@ def produce(kinesis, stream: str, events: list[Event]) -> list[dict]:
 
 def finish(kinesis, stream: str, rows: list[dict]) -> None:
     """Send a tick: a reading far enough ahead in event time to close every window of the workload."""
-    sent = [
-        json.loads(r["data"])["sent_at_ms"] for r in rows if r["data"].startswith(b"{") and b"sent_at_ms" in r["data"]
-    ]
+    last_sent = max(r["sent_at_ms"] for r in rows)
     ticks = sum(1 for r in rows if r.get("tick"))
-    rows.extend(
-        {**row, "tick": True} for row in produce(kinesis, stream, [tick(10_000_000 + ticks, max(sent) + 60_000)])
-    )
+    new = produce(kinesis, stream, [tick_event(10_000_000 + ticks, last_sent + 60_000)])
+    rows.extend({**row, "tick": True} for row in new)
 
 
 def wait_for(root: Path, rows: list[dict], alive, nudge, timeout_s: float = 240.0) -> list[dict]:
@@ -131,7 +105,7 @@ def check(root: Path, rows: list[dict], registry: bytes) -> None:
         want = expected.curated[record["event_id"]]
         assert {k: record[k] for k in want} == want
     window_ms = truth.interval_ms(SETTINGS.aggregate_window)
-    workload = [r for r in expected.curated.values() if r["device_id"] != "dev-tick"]
+    workload = [r for r in expected.curated.values() if r["device_id"] != "watermark-tick"]
     windows = truth.device_windows(workload, window_ms)
     got = {(r["window_start_ms"], r["device_id"]): r for r in outputs["device_windows"]}
     # Every window of the workload closed (the ticks' own may not have), and each is exact.
