@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test test-main test-glue compare bench lint clean
+.PHONY: setup test test-main test-glue compare bench load lint clean
 
 setup: $(STAMP) node_modules/.installed $(GLUE_STAMP) $(SCAN_STAMP)
 
@@ -67,6 +67,10 @@ compare: $(STAMP) node_modules/.installed
 
 bench: $(STAMP) node_modules/.installed
 	$(PY) -m benchmarks
+
+# locust users producing the workload to a local Kinesis; CSV statistics in runs/load/.
+load: $(STAMP) node_modules/.installed
+	$(PY) -m comparison.load --out runs/load
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
