@@ -35,6 +35,7 @@ from comparison.inputs import input_row, write_rows
 from comparison.local.glue_runner import GlueJobSettings
 from comparison.local.servers import Kinesalite, MotoServer, client, create_stream
 from comparison.producer import KinesisProducer, now_ms
+from comparison.truth import interval_ms
 from comparison.workload import Event, Intent, WorkloadConfig, build_registry, generate, registry_json_lines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,7 +304,7 @@ def run_local(
             production_s = time.monotonic() - production_started
             if faults is not None:
                 faults.join()
-            lead_ms = 2 * _interval_ms(profile.glue.aggregate_window) + _interval_ms(profile.glue.watermark_delay)
+            lead_ms = 2 * interval_ms(profile.glue.aggregate_window) + interval_ms(profile.glue.watermark_delay)
             ticks = 0
 
             def send_tick() -> None:
@@ -353,7 +354,7 @@ def run_local(
     run = {
         "mode": "local",
         "profile": profile.name,
-        "command": " ".join(["python -m comparison", *sys.argv[1:]]) if sys.argv[0].endswith("comparison") else None,
+        "command": " ".join(["python -m comparison", *sys.argv[1:]]),
         "started_at": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "duration_s": round(time.monotonic() - started, 1),
         "production_s": round(production_s, 2),
@@ -402,12 +403,6 @@ def _inject(
         elif proxy is not None:
             console.print(f"[yellow]chaos: the Kinesis endpoint refuses connections for {plan.outage_s:.0f} s")
             proxy.outage(plan.outage_s)
-
-
-def _interval_ms(text: str) -> int:
-    from comparison.truth import interval_ms
-
-    return interval_ms(text)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

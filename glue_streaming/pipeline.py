@@ -265,7 +265,7 @@ def split_batch(batch: DataFrame, late_watermark_ms: int) -> dict[str, DataFrame
 
 
 def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
-    """Rows per output of `split_batch` (and `records`, every input record), in one pass over the batch."""
+    """Rows per output of `split_batch` but the site rollup (and `records`, every input record), in one pass."""
     status, kind = F.col("status"), F.col("kind")
     record = kind == RECORD
     counted = {
@@ -278,12 +278,7 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
         "maintenance_join": kind == MAINTENANCE_JOIN,
     }
     row = batch.agg(*[F.count(F.when(test, 1)).alias(name) for name, test in counted.items()]).collect()[0]
-    counts = {name: int(row[name]) for name in counted}
-    # Site windows are a rollup of the device windows; count them only when there are any.
-    counts["site_windows"] = (
-        split_batch(batch, late_watermark_ms)["site_windows"].count() if counts["device_windows"] else 0
-    )
-    return counts
+    return {name: int(row[name]) for name in counted}
 
 
 def from_glue_kinesis(frame: DataFrame) -> DataFrame:

@@ -102,6 +102,8 @@ class BatchWriter:
         watermark = late_watermark_ms(spark, self.checkpoint_location, batch_id)
         parts = pipeline.split_batch(frozen, watermark)
         counts = pipeline.batch_counts(frozen, watermark)
+        # Site windows roll up the device windows: there are some only when there are device windows.
+        counts["site_windows"] = parts["site_windows"].count() if counts["device_windows"] else 0
         for name, frame in parts.items():
             if counts[name]:
                 self._write(name, frame, batch_id)

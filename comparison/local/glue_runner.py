@@ -50,11 +50,12 @@ class GlueJobSettings:
 
     def trigger_seconds(self) -> float:
         """window_size in seconds ("100 seconds" -> 100.0)."""
-        amount, _, unit = self.window_size.strip().partition(" ")
-        scale = {"second": 1, "seconds": 1, "minute": 60, "minutes": 60}.get(unit.strip() or "seconds")
-        if scale is None:
-            raise TemplateError(f"window_size {self.window_size!r}: use seconds or minutes")
-        return float(amount) * scale
+        from comparison.truth import interval_ms
+
+        try:
+            return interval_ms(self.window_size) / 1000
+        except ValueError as error:
+            raise TemplateError(f"window_size: {error}") from None
 
 
 @dataclass
