@@ -31,6 +31,18 @@ def _capability_cell(entry: dict[str, Any]) -> str:
     return f"{entry['matched']:,}/{entry['expected']:,} match ({entry['fraction']:.1%}; {entry['note']})"
 
 
+def _driver_lines(driver: dict[str, Any]) -> list[str]:
+    if driver.get("name") != "locust":
+        return []
+    return [
+        "",
+        f"Produced by {driver['users']} locust users: {driver['requests']:,} put_records calls, "
+        f"{driver['failures']:,} refused in whole or part (and retried), "
+        f"call time median {_fmt(driver['median_ms'], 0)} ms, p99 {_fmt(driver['p99_ms'], 0)} ms "
+        f"(locust's statistics: `{driver.get('csv', 'load/')}`).",
+    ]
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown."""
     run = report["run"]
@@ -40,6 +52,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Run: mode `{run['mode']}`, profile `{run['profile']}`, started {run['started_at']}, "
         f"{run['duration_s']} s in all; {run['produced']['total']:,} records produced in {run['production_s']} s "
         f"({', '.join(f'{k} {v:,}' for k, v in run['produced']['by_kind'].items())}).",
+        *_driver_lines(run.get("driver") or {}),
         "",
         "## Counts and latency (send to visible in the sink)",
         "",

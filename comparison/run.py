@@ -7,7 +7,8 @@ ahead in event time that the Glue job's windows close), drains both paths, copie
 into the run folder, and writes report.json, report.md and report.html there.
 
 Run folder: input/ (events.jsonl, devices.jsonl), sinks/firehose_lambda/ (S3 objects by key),
-sinks/kinesis_glue/ (the Glue job's output root), timings/, logs/, state/ (checkpoints), report.*.
+sinks/kinesis_glue/ (the Glue job's output root), timings/, logs/, state/ (checkpoints), load/ (locust's
+CSV statistics, under `--driver locust`), report.*.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ class GlueProcess:
 
 
 def _prepare(out: Path) -> None:
-    for name in ("input", "sinks", "timings", "logs", "state", "report.json", "report.md", "report.html"):
+    for name in ("input", "sinks", "timings", "logs", "state", "load", "report.json", "report.md", "report.html"):
         path = out / name
         if path.is_dir():
             shutil.rmtree(path)
@@ -209,9 +210,18 @@ def _copy_objects(s3, out: Path) -> int:
 
 
 def run_local(
-    profile: Profile, config: WorkloadConfig, out: Path, console: Console, chaos: ChaosPlan | None = None
+    profile: Profile,
+    config: WorkloadConfig,
+    out: Path,
+    console: Console,
+    chaos: ChaosPlan | None = None,
+    driver: str = "producer",
+    users: int = 2,
 ) -> dict[str, Any]:
-    """Run both paths on the workload, with faults when a chaos plan is given; returns the report."""
+    """Run both paths on the workload, with faults when a chaos plan is given; returns the report.
+
+    `driver` is what produces the workload: the harness's own producer, or `locust` users (`users` of them).
+    """
     from comparison.local.firehose import FirehoseSettings, FirehoseSimulator
     from comparison.local.lambda_runtime import LocalLambda
     from comparison.local.template import Template
@@ -266,8 +276,10 @@ def run_local(
 
         producer = KinesisProducer(kinesis, STREAM)
         produced = 0
+        load: dict[str, Any] | None = None
         with (
-            open(out / "input" / "events.jsonl", "w") as events_file,
+            # Append mode: under the locust driver, locust's users write the produced rows first.
+            open(out / "input" / "events.jsonl", "a") as events_file,
             Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
@@ -292,15 +304,30 @@ def run_local(
                 progress.update(task, advance=sum(e.intent.duplicate_of is None for e in batch), status=status())
 
             production_started = time.monotonic()
-            events = generate(config, now_ms() + 500)
+            start_ms = now_ms() + 500
             faults = None
             if chaos:
-                events = oversize(events, chaos)
                 faults = threading.Thread(
                     target=_inject, args=(chaos, config.duration_s, glue, proxy, stop, console), daemon=True
                 )
                 faults.start()
-            producer.run(events, on_sent=record)
+            if driver == "locust":
+                from comparison.load.driver import produce_with_locust
+
+                def followed(tail) -> None:
+                    nonlocal produced
+                    produced = tail.rows
+                    progress.update(task, completed=tail.originals, status=status())
+
+                load = produce_with_locust(endpoint, STREAM, config, start_ms, out, users, chaos, followed)
+                if not load["complete"]:
+                    console.print(
+                        f"[red]locust ended (exit code {load['exit_code']}) before the workload was sent: "
+                        "see logs/locust.log; the report counts what was produced"
+                    )
+            else:
+                events = generate(config, start_ms)
+                producer.run(oversize(events, chaos) if chaos else events, on_sent=record)
             production_s = time.monotonic() - production_started
             if faults is not None:
                 faults.join()
@@ -358,6 +385,7 @@ def run_local(
         "started_at": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "duration_s": round(time.monotonic() - started, 1),
         "production_s": round(production_s, 2),
+        "driver": {"name": driver, **(load or {})},
         "chaos": None
         if chaos is None
         else {
@@ -414,6 +442,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "--mode aws is not available yet: it needs a deployed stack and an account to be verified against; "
             "use --mode local, or deploy with the README's steps and read the stack's CloudWatch figures"
         )
+    if args.users < 1:
+        raise ValueError(f"--users must be at least 1, got {args.users}")
     catalogue = profiles()
     if args.profile not in catalogue:
         raise ValueError(f"unknown profile {args.profile!r}: choose from {', '.join(catalogue)}")
@@ -435,7 +465,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = Console()
     out = Path(args.out)
     try:
-        report = run_local(profile, config, out, console, ChaosPlan() if args.chaos else None)
+        chaos = ChaosPlan() if args.chaos else None
+        report = run_local(profile, config, out, console, chaos, driver=args.driver, users=args.users)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: servers and the Glue runner were stopped; no report written")
         return 130
@@ -464,6 +495,14 @@ def add_run_parser(commands) -> None:
     parser.add_argument("--buffer-interval", type=float, help="Firehose S3 buffer interval, seconds (0 = none)")
     parser.add_argument("--buffer-mb", type=float, help="Firehose S3 buffer size, MB")
     parser.add_argument("--window-size", help='Glue micro-batch window, e.g. "10 seconds"')
+    parser.add_argument(
+        "--driver",
+        choices=["producer", "locust"],
+        default="producer",
+        help="what produces the workload: the harness's producer (default) or locust users, whose CSV "
+        "statistics go to <out>/load/",
+    )
+    parser.add_argument("--users", type=int, default=2, help="locust users sharing the workload (default 2)")
     parser.add_argument(
         "--chaos",
         action="store_true",

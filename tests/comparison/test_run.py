@@ -129,3 +129,33 @@ def test_chaos_every_record_is_still_accounted_for(chaos_run):
     assert len({r["event_id"] for r in curated}) == len(curated)
     reasons = Counter(r["reason"] for r in read_outputs(out / "sinks" / "kinesis_glue")["quarantine"])
     assert reasons["too_large"] > 0
+
+
+@pytest.fixture(scope="module")
+def locust_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("locust")
+    command = [sys.executable, "-m", "comparison", "run", "--driver", "locust", "--users", "3"]
+    result = subprocess.run(
+        [*command, "--duration", "10", "--rate", "100", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out, json.loads((out / "report.json").read_text())
+
+
+def test_locust_driver_produces_the_workload_and_every_record_is_accounted_for(locust_run):
+    out, report = locust_run
+    driver = report["run"]["driver"]
+    assert driver["name"] == "locust" and driver["users"] == 3 and driver["complete"]
+    rows = read_rows(out / "input" / "events.jsonl")
+    # Every scheduled event once (duplicates ride along), plus the harness's watermark tick.
+    assert sum(r["kind"] != "tick" and r["duplicate_of"] is None for r in rows) == 100 * 10
+    assert driver["requests"] > 0 and driver["records"] == len(rows) - 1
+    for path in ("firehose_lambda", "kinesis_glue"):
+        assert report["paths"][path]["counts"]["unaccounted"] == 0, path
+    assert (out / "load" / "locust_stats.csv").exists()
+    assert "locust users" in (out / "report.md").read_text()

@@ -8,10 +8,14 @@ import threading
 
 import pytest
 
-from comparison.chaos import FlakyProxy
+from comparison.chaos import ChaosPlan, FlakyProxy
 from comparison.inputs import read_rows
 from comparison.load.__main__ import STREAM, run_locust
+from comparison.load.driver import produce_with_locust
 from comparison.local.servers import client, create_stream, read_stream
+from comparison.producer import now_ms
+from comparison.workload import WorkloadConfig, generate
+from shared import contract as c
 
 pytestmark = pytest.mark.slow
 
@@ -40,3 +44,40 @@ def test_locust_puts_every_record_once_through_an_outage(kinesalite, tmp_path):
     missing = set(produced) - set(in_stream)
     assert not missing
     assert len(in_stream) >= len(produced)
+
+
+def test_locust_users_share_one_workload_and_send_each_event_once(kinesalite, tmp_path):
+    """The harness's driver: the users split one workload; every event is recorded once, and in the stream."""
+    stream = "telemetry-shared"
+    kinesis = client("kinesis", kinesalite.endpoint)
+    create_stream(kinesis, stream, shards=2)
+    (tmp_path / "input").mkdir()
+    (tmp_path / "logs").mkdir()
+    config = WorkloadConfig(rate=200, duration_s=6)
+    proxy = FlakyProxy(int(kinesalite.endpoint.rsplit(":", 1)[1]))
+    outage = threading.Timer(2.0, proxy.outage, args=(2.0,))
+    outage.start()
+    seen: list[int] = []
+    try:
+        result = produce_with_locust(
+            proxy.endpoint, stream, config, now_ms() + 300, tmp_path, 3, ChaosPlan(), lambda t: seen.append(t.rows)
+        )
+    finally:
+        outage.cancel()
+        proxy.close()
+    assert result["exit_code"] == 0 and result["complete"]
+    assert result["failures"] > 0, "the outage was not seen"
+    expected = list(generate(config, 0))
+    rows = read_rows(tmp_path / "input" / "events.jsonl")
+    assert sorted(int(row["index"]) for row in rows) == [event.index for event in expected]
+    assert any(row["reason"] == c.TOO_LARGE for row in rows), "the chaos plan's oversized records are missing"
+    assert seen[-1] == len(rows) and seen == sorted(seen)
+    in_stream = {r["Data"] for records in read_stream(kinesis, stream).values() for r in records}
+    # A duplicate's bytes equal its original's: compare the distinct payloads.
+    assert {row["data"] for row in rows} <= in_stream
+    assert (tmp_path / "load" / "locust_stats.csv").exists()
+
+
+def test_locust_driver_refuses_no_users(tmp_path):
+    with pytest.raises(ValueError, match="--users"):
+        produce_with_locust("http://127.0.0.1:9", "s", WorkloadConfig(), 0, tmp_path, 0, None, lambda t: None)
