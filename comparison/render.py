@@ -43,6 +43,18 @@ def _driver_lines(driver: dict[str, Any]) -> list[str]:
     ]
 
 
+def _memory_lines(resources: dict[str, Any]) -> list[str]:
+    peaks = resources.get("peak_rss_mb") or {}
+    if not peaks:
+        return []
+    names = {
+        "harness": "harness (producer, Firehose simulator, Lambda handler, moto S3)",
+        "glue_runner": "Glue runner and its JVM",
+    }
+    text = "; ".join(f"{names.get(name, name)} {value:,.0f} MB" for name, value in peaks.items())
+    return ["", f"Peak memory (RSS, sampled every {resources['sample_every_s']:g} s; `timings/samples.jsonl`): {text}."]
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown."""
     run = report["run"]
@@ -53,6 +65,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{run['duration_s']} s in all; {run['produced']['total']:,} records produced in {run['production_s']} s "
         f"({', '.join(f'{k} {v:,}' for k, v in run['produced']['by_kind'].items())}).",
         *_driver_lines(run.get("driver") or {}),
+        *_memory_lines(run.get("resources") or {}),
         "",
         "## Counts and latency (send to visible in the sink)",
         "",

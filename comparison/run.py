@@ -35,6 +35,7 @@ from comparison.chaos import ChaosPlan, FlakyHandler, FlakyProxy, oversize
 from comparison.inputs import input_row, write_rows
 from comparison.local.glue_runner import GlueJobSettings
 from comparison.local.servers import Kinesalite, MotoServer, client, create_stream
+from comparison.monitor import Sampler, peak_rss_mb, run_processes
 from comparison.producer import KinesisProducer, now_ms
 from comparison.truth import interval_ms
 from comparison.workload import Event, Intent, WorkloadConfig, build_registry, generate, registry_json_lines
@@ -217,10 +218,12 @@ def run_local(
     chaos: ChaosPlan | None = None,
     driver: str = "producer",
     users: int = 2,
+    sample_every_s: float = 5.0,
 ) -> dict[str, Any]:
     """Run both paths on the workload, with faults when a chaos plan is given; returns the report.
 
     `driver` is what produces the workload: the harness's own producer, or `locust` users (`users` of them).
+    Progress and memory are sampled every `sample_every_s` seconds into timings/samples.jsonl.
     """
     from comparison.local.firehose import FirehoseSettings, FirehoseSimulator
     from comparison.local.lambda_runtime import LocalLambda
@@ -276,6 +279,20 @@ def run_local(
 
         producer = KinesisProducer(kinesis, STREAM)
         produced = 0
+
+        def counts() -> dict[str, int]:
+            stats = simulator.stats
+            return {
+                "produced": produced,
+                "firehose_received": stats["received"],
+                "firehose_ok": stats["ok"],
+                "firehose_failed": stats["processing_failed"],
+                "glue_records": glue.count("records"),
+                "glue_curated": glue.count("curated"),
+            }
+
+        sampler = Sampler(out / "timings" / "samples.jsonl", sample_every_s, counts, run_processes)
+        stack.callback(sampler.stop)
         load: dict[str, Any] | None = None
         with (
             # Append mode: under the locust driver, locust's users write the produced rows first.
@@ -368,6 +385,7 @@ def run_local(
                 console.print(
                     f"[yellow]not drained after {profile.drain_timeout_s:.0f} s: the report counts what arrived"
                 )
+        sampler.stop()
         stop.set()
         firehose_thread.join(30)
         simulator.flush()
@@ -386,6 +404,7 @@ def run_local(
         "duration_s": round(time.monotonic() - started, 1),
         "production_s": round(production_s, 2),
         "driver": {"name": driver, **(load or {})},
+        "resources": {"sample_every_s": sample_every_s, "peak_rss_mb": peak_rss_mb(sampler.samples)},
         "chaos": None
         if chaos is None
         else {

@@ -105,6 +105,19 @@ def test_report_files_and_sections(run):
     assert "report:" in stdout
 
 
+def test_progress_and_memory_are_sampled(run):
+    out, report, _ = run
+    samples = [json.loads(line) for line in (out / "timings" / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) >= 5
+    last = samples[-1]["counts"]
+    assert last["produced"] == report["run"]["produced"]["total"]
+    assert last["firehose_received"] == last["produced"] and last["glue_records"] >= last["produced"]
+    peaks = report["run"]["resources"]["peak_rss_mb"]
+    # The Glue runner counts with its JVM: far above a bare Python process.
+    assert peaks["glue_runner"] > 300 and peaks["kinesalite"] > 10 and peaks["harness"] > 50
+    assert "Peak memory" in (out / "report.md").read_text()
+
+
 @pytest.fixture(scope="module")
 def chaos_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("chaos")
