@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test test-main test-glue compare bench load lint clean
+.PHONY: setup test test-main test-glue compare bench soak load lint clean
 
 setup: $(STAMP) node_modules/.installed $(GLUE_STAMP) $(SCAN_STAMP)
 
@@ -67,6 +67,11 @@ compare: $(STAMP) node_modules/.installed
 
 bench: $(STAMP) node_modules/.installed
 	$(PY) -m benchmarks
+
+# The local comparison at a steady 150 events/s for 10 minutes (about 13 minutes in all): sustained rates,
+# memory per process over time, the accounting; figures into benchmarks/README.md and benchmarks/soak.json.
+soak: $(STAMP) node_modules/.installed
+	$(PY) -m benchmarks.soak
 
 # locust users producing the workload to a local Kinesis; CSV statistics in runs/load/.
 load: $(STAMP) node_modules/.installed

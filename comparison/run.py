@@ -279,11 +279,13 @@ def run_local(
 
         producer = KinesisProducer(kinesis, STREAM)
         produced = 0
+        producing = True
 
         def counts() -> dict[str, int]:
             stats = simulator.stats
             return {
                 "produced": produced,
+                "producing": int(producing),
                 "firehose_received": stats["received"],
                 "firehose_ok": stats["ok"],
                 "firehose_failed": stats["processing_failed"],
@@ -346,6 +348,7 @@ def run_local(
                 events = generate(config, start_ms)
                 producer.run(oversize(events, chaos) if chaos else events, on_sent=record)
             production_s = time.monotonic() - production_started
+            producing = False
             if faults is not None:
                 faults.join()
             lead_ms = 2 * interval_ms(profile.glue.aggregate_window) + interval_ms(profile.glue.watermark_delay)
