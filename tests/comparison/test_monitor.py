@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -50,10 +51,13 @@ def test_sampler_writes_samples_on_its_clock_and_a_last_one_on_stop(tmp_path):
 
 def test_run_processes_names_the_children_by_role():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(20)", "comparison.local.glue_runner"])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(20)"])
     try:
         found = run_processes()
         assert found["glue_runner"] == (child.pid, True)
-        assert "kinesalite" not in found
+        assert found["harness"] == (os.getpid(), False)
+        assert other.pid not in {pid for pid, _ in found.values()}
     finally:
-        child.kill()
-        child.wait()
+        for process in (child, other):
+            process.kill()
+            process.wait()
