@@ -74,14 +74,7 @@ def spark_rows(spark, count: int = 300_000) -> list[Row]:
 
     from shared.spark_columns import apply_contract
 
-    sample = workload(20_000)
-    copies = count // len(sample) + 1
-    base = spark.createDataFrame(sample, "data binary, arrival_ms long")
-    # Both variants scan the same Parquet file (as a job scans its input), not a cache.
-    folder = tempfile.mkdtemp(prefix="bench-contract-")
-    path = os.path.join(folder, "input.parquet")
-    base.crossJoin(spark.range(copies).withColumnRenamed("id", "copy")).limit(count).repartition(2).write.parquet(path)
-    df = spark.read.parquet(path)
+    folder, df = _parquet_input(spark, count)
     rows_in = df.count()
 
     schema = T.StructType(
@@ -142,22 +135,68 @@ def spark_rows(spark, count: int = 300_000) -> list[Row]:
     return rows
 
 
+def _parquet_input(spark, count: int):
+    """A temporary folder and a DataFrame scanning `count` workload records from Parquet in it."""
+    sample = workload(20_000)
+    copies = count // len(sample) + 1
+    base = spark.createDataFrame(sample, "data binary, arrival_ms long")
+    # Every variant scans the same Parquet file (as a job scans its input), not a cache.
+    folder = tempfile.mkdtemp(prefix="bench-contract-")
+    path = os.path.join(folder, "input.parquet")
+    base.crossJoin(spark.range(copies).withColumnRenamed("id", "copy")).limit(count).repartition(2).write.parquet(path)
+    return folder, spark.read.parquet(path).select("data", "arrival_ms")
+
+
+def _noop_seconds(frame) -> float:
+    frame.write.format("noop").mode("overwrite").save()
+    return best_of(3, lambda: frame.write.format("noop").mode("overwrite").save())
+
+
+def stage_seconds(spark, count: int = 300_000) -> list[tuple[str, float]]:
+    """Where the native contract's time goes: the scan alone, then each projection of
+    `contract_stages` up to and including it (each stage's own cost is the difference)."""
+    from shared.spark_columns import contract_stages
+
+    folder, df = _parquet_input(spark, count)
+    try:
+        times = [("scan", _noop_seconds(df))]
+        for index, stage in enumerate(contract_stages(df)):
+            times.append((f"up to projection {index}", _noop_seconds(stage)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return times
+
+
 def _spark_type(kind: str):
     from pyspark.sql import types as T
 
     return {"bigint": T.LongType(), "int": T.IntegerType(), "double": T.DoubleType(), "boolean": T.BooleanType()}[kind]
 
 
-def main() -> int:
-    """`python -m benchmarks.contract`: the Spark rows as JSON (run in the Glue 4.0 environment too)."""
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.contract`: the Spark rows as JSON (run in the Glue 4.0 environment too).
+
+    With `--stages`: the native contract's time projection by projection, as a table.
+    """
+    import argparse
     from dataclasses import asdict
 
     from comparison.local.spark import build_spark_session
 
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.contract")
+    parser.add_argument("--stages", action="store_true", help="time the native contract projection by projection")
+    args = parser.parse_args(argv)
     spark = build_spark_session("benchmarks")
     try:
-        rows = spark_rows(spark)
-        print(json.dumps({"spark": spark.version, "rows": [asdict(r) for r in rows]}))
+        if args.stages:
+            previous = 0.0
+            print(f"Spark {spark.version}, 300,000 rows, noop sink, median of 3 (seconds)")
+            for name, seconds in stage_seconds(spark):
+                print(f"{name:22s} {seconds:6.3f}  (+{seconds - previous:.3f})")
+                previous = seconds
+        else:
+            rows = spark_rows(spark)
+            print(json.dumps({"spark": spark.version, "rows": [asdict(r) for r in rows]}))
     finally:
         spark.stop()
     return 0
