@@ -2,9 +2,11 @@
 
 Both paths run as `make compare` runs them (profile quick), only longer. From the run's samples
 (`timings/samples.jsonl`, every 10 s) and its report it derives, per path:
-- the sustained rate: records taken in per second over the steady part of the production (from two
+- the sustained rate: records processed per second over the steady part of the production (from two
   minutes in, once Spark has started and caught up, to the end of the production), next to the rate
-  produced over the same span; the backlog left when production ended, and how long draining it took;
+  produced over the same span; the backlog left when production ended, and how long draining it took.
+  Processed means, for Firehose, the processor's verdict is in (Ok, Dropped, or failed to the error
+  prefix); for Glue, the record's micro-batch has committed (so Glue's count moves by whole batches);
 - the memory (RSS) of each process, minute by minute;
 - the accounting of every produced record (delivered, failed, quarantined, dropped, late, unaccounted).
 The figures go to `benchmarks/README.md` (between the soak markers) and `benchmarks/soak.json`.
@@ -30,8 +32,8 @@ MARK_BEGIN = "<!-- soak:begin -->"
 MARK_END = "<!-- soak:end -->"
 WARMUP_S = 120.0
 SAMPLE_EVERY_S = 10.0
-# What each path has taken in: Firehose's records read from the stream, the Glue job's records read.
-TAKEN_IN = {"firehose_lambda": "firehose_received", "kinesis_glue": "glue_records"}
+# What each path has processed: Firehose's records with a verdict, the Glue job's committed records.
+PROCESSED = {"firehose_lambda": "firehose_processed", "kinesis_glue": "glue_records"}
 PROCESS_TITLES = {
     "harness": "harness (producer, Firehose simulator, Lambda handler, moto S3)",
     "glue_runner": "Glue runner + JVM",
@@ -59,11 +61,11 @@ def sustained(samples: list[dict[str, Any]], warmup_s: float = WARMUP_S) -> dict
         "produced_per_s": round((end["counts"]["produced"] - start["counts"]["produced"]) / span, 1),
         "paths": {},
     }
-    for path, key in TAKEN_IN.items():
+    for path, key in PROCESSED.items():
         backlog = target - end["counts"][key]
         drained = next((s for s in samples if s["t_s"] >= end["t_s"] and s["counts"][key] >= target), None)
         result["paths"][path] = {
-            "taken_in_per_s": round((end["counts"][key] - start["counts"][key]) / span, 1),
+            "processed_per_s": round((end["counts"][key] - start["counts"][key]) / span, 1),
             "backlog_at_end": max(backlog, 0),
             "drain_s": None if drained is None else round(drained["t_s"] - end["t_s"], 1),
         }
@@ -107,14 +109,16 @@ def markdown(figures: dict[str, Any]) -> str:
         "Raw figures: `benchmarks/soak.json`.",
         "",
         f"Sustained rate over {rate['span_s']:,.0f} s of steady production (from {WARMUP_S:.0f} s in to its end), "
-        f"produced {rate['produced_per_s']:,.1f} records/s:",
+        f"produced {rate['produced_per_s']:,.1f} records/s. Processed: for Firehose, the processor's verdict is in; "
+        "for Glue, the record's micro-batch has committed (Glue's count moves by whole batches). "
+        f"Drain times are to the first sample ({SAMPLE_EVERY_S:g} s apart) that saw everything processed:",
         "",
-        "| path | taken in (records/s) | ratio to produced | backlog when production ended | drained after (s) |",
+        "| path | processed (records/s) | ratio to produced | backlog when production ended | drained after (s) |",
         "|---|---:|---:|---:|---:|",
     ]
     for path, entry in rate["paths"].items():
         lines.append(
-            f"| {path} | {entry['taken_in_per_s']:,.1f} | {entry['taken_in_per_s'] / rate['produced_per_s']:.2f}x | "
+            f"| {path} | {entry['processed_per_s']:,.1f} | {entry['processed_per_s'] / rate['produced_per_s']:.2f}x | "
             f"{entry['backlog_at_end']:,} | {entry['drain_s'] if entry['drain_s'] is not None else 'not drained'} |"
         )
     names = [name for name in PROCESS_TITLES if name in figures["peak_rss_mb"]]
@@ -160,6 +164,7 @@ def save(figures: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the soak, then write and print its figures; a run whose producer did not finish publishes nothing."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__)
     parser.add_argument("--rate", type=float, default=150.0, help="events per second (default 150, as make compare)")
     parser.add_argument("--minutes", type=float, default=10.0, help="minutes of production (default 10)")
@@ -175,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     out = Path(args.out)
     report = run_local(profile, config, out, console, driver=args.driver, sample_every_s=SAMPLE_EVERY_S)
+    if not report["run"]["driver"].get("complete", True):
+        console.print(f"[red]the producer did not send the whole workload: no figures published (see {out / 'logs'})")
+        return 1
     samples = [json.loads(line) for line in (out / "timings" / "samples.jsonl").read_text().splitlines()]
     command = (
         "make soak"

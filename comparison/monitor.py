@@ -59,20 +59,23 @@ class Sampler:
         self.started = time.monotonic()
         self.samples: list[dict[str, Any]] = []
         self._stop = threading.Event()
+        # The run also takes samples of its own (at the end of production): one writer at a time.
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
 
     def sample(self) -> dict[str, Any]:
         """Take one sample now and append it to the file."""
-        entry = {
-            "t_s": round(time.monotonic() - self.started, 2),
-            "counts": self.counts(),
-            "rss_mb": {name: rss_mb(pid, children) for name, (pid, children) in self.processes().items()},
-        }
-        self.samples.append(entry)
-        with open(self.path, "a") as stream:
-            stream.write(json.dumps(entry) + "\n")
-        return entry
+        with self._lock:
+            entry = {
+                "t_s": round(time.monotonic() - self.started, 2),
+                "counts": self.counts(),
+                "rss_mb": {name: rss_mb(pid, children) for name, (pid, children) in self.processes().items()},
+            }
+            self.samples.append(entry)
+            with open(self.path, "a") as stream:
+                stream.write(json.dumps(entry) + "\n")
+            return entry
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every_s):
@@ -97,9 +100,12 @@ def peak_rss_mb(samples: list[dict[str, Any]]) -> dict[str, float]:
     return peaks
 
 
-# The run's own processes, told apart by their command lines; the Glue runner counts with its JVM.
-ROLES = (("glue_runner", "comparison.local.glue_runner", True), ("kinesalite", "kinesalite.js", False))
-LOCUST = ("locust", "locust", False)
+# The run's own processes, told apart by how they were started; the Glue runner counts with its JVM.
+ROLES = (
+    ("glue_runner", lambda argv: argv[1:3] == ["-m", "comparison.local.glue_runner"], True),
+    ("kinesalite", lambda argv: len(argv) > 1 and argv[1].endswith("kinesalite.js"), False),
+    ("locust", lambda argv: argv[1:3] == ["-m", "locust"], False),
+)
 
 
 def run_processes() -> dict[str, tuple[int | None, bool]]:
@@ -107,10 +113,11 @@ def run_processes() -> dict[str, tuple[int | None, bool]]:
     found: dict[str, tuple[int | None, bool]] = {"harness": (psutil.Process().pid, False)}
     for child in psutil.Process().children():
         try:
-            command = " ".join(child.cmdline())
+            argv = child.cmdline()
         except psutil.NoSuchProcess:
             continue
-        for role, marker, descendants in (*ROLES, LOCUST):
-            if marker in command and role not in found:
-                found[role] = (child.pid, descendants)
+        for role, started_as, descendants in ROLES:
+            if started_as(argv):
+                found.setdefault(role, (child.pid, descendants))
+                break
     return found

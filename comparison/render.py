@@ -39,7 +39,8 @@ def _driver_lines(driver: dict[str, Any]) -> list[str]:
         f"Produced by {driver['users']} locust users: {driver['requests']:,} put_records calls, "
         f"{driver['failures']:,} refused in whole or part (and retried), "
         f"call time median {_fmt(driver['median_ms'], 0)} ms, p99 {_fmt(driver['p99_ms'], 0)} ms "
-        f"(locust's statistics: `{driver.get('csv', 'load/')}`).",
+        f"(locust's statistics: `{driver.get('csv', 'load/')}`)"
+        + ("." if driver.get("complete") else "; it did NOT send the whole workload before its time limit."),
     ]
 
 

@@ -282,11 +282,14 @@ def run_local(
         producing = True
 
         def counts() -> dict[str, int]:
+            # The flag first: a sample that says production is over must hold the final count.
+            still_producing = int(producing)
             stats = simulator.stats
             return {
+                "producing": still_producing,
                 "produced": produced,
-                "producing": int(producing),
                 "firehose_received": stats["received"],
+                "firehose_processed": stats["ok"] + stats["dropped"] + stats["processing_failed"],
                 "firehose_ok": stats["ok"],
                 "firehose_failed": stats["processing_failed"],
                 "glue_records": glue.count("records"),
@@ -349,6 +352,7 @@ def run_local(
                 producer.run(oversize(events, chaos) if chaos else events, on_sent=record)
             production_s = time.monotonic() - production_started
             producing = False
+            sampler.sample()
             if faults is not None:
                 faults.join()
             lead_ms = 2 * interval_ms(profile.glue.aggregate_window) + interval_ms(profile.glue.watermark_delay)
@@ -499,6 +503,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"latency p50 {latency['p50']} s, p99 {latency['p99']} s"
         )
     console.print(f"report: {out / 'report.md'} (also report.json, report.html)")
+    if not report["run"]["driver"].get("complete", True):
+        console.print("[red]the locust producer did not send the whole workload: the report covers what it sent")
+        return 1
     return 0
 
 

@@ -53,6 +53,7 @@ class SharedWorkload:
         self.stream = stream
         self.upcoming: Event | None = next(stream, None)
         self.in_flight = 0
+        self.quitting = False
 
     def take(self, limit: int) -> list[Event] | None:
         """The events due now (at most `limit`); None once the workload is exhausted."""
@@ -135,18 +136,21 @@ class KinesisProducerUser(User):
 
     def _finish(self) -> None:
         # Another user's batch may still be in flight: the test ends only once it is recorded too.
-        while SHARED is not None and SHARED.in_flight:
+        assert SHARED is not None
+        while SHARED.in_flight:
             gevent.sleep(0.05)
-        # Quit from a greenlet of its own: quitting stops every user, this one included.
-        gevent.spawn(self.environment.runner.quit)
+        if not SHARED.quitting:
+            SHARED.quitting = True
+            # Quit from a greenlet of its own: quitting stops every user, this one included.
+            gevent.spawn(self.environment.runner.quit)
         raise StopUser
 
     def _put(self, batch: list[Event]) -> None:
         sent_at = now_ms()
         # Payloads are stamped here, before any wait: a duplicate taken later repeats these bytes.
         pending = [(event, event.payload(sent_at)) for event in batch]
-        accepted: list[tuple[Event, Sent]] = []
         while pending:
+            accepted: list[tuple[Event, Sent]] = []
             started = time.perf_counter()
             error: Exception | None = None
             try:
@@ -175,10 +179,11 @@ class KinesisProducerUser(User):
                 exception=error,
                 context={},
             )
+            # Recorded after every call, before any wait: a user stopped during its retries loses no accepted row.
+            if INPUT_FILE and accepted:
+                # Users are greenlets of one process: nothing runs between open and close, no lock needed.
+                with open(INPUT_FILE, "a") as stream:
+                    write_rows(stream, (input_row(event, sent.sent_at_ms, sent) for event, sent in accepted))
             pending = retry
             if pending:
                 gevent.sleep(0.2)
-        if INPUT_FILE:
-            # Users are greenlets of one process: nothing runs between open and close, no lock needed.
-            with open(INPUT_FILE, "a") as stream:
-                write_rows(stream, (input_row(event, sent.sent_at_ms, sent) for event, sent in accepted))

@@ -18,7 +18,7 @@ def samples(seconds: int, rate: int, glue_delay_s: int, stop_at: int) -> list[di
                 "counts": {
                     "produced": produced,
                     "producing": int(t < stop_at),
-                    "firehose_received": produced,
+                    "firehose_processed": produced,
                     "glue_records": rate * max(0, min(t - glue_delay_s, stop_at)),
                 },
                 "rss_mb": {"harness": 100.0 + t / 10, "glue_runner": 900.0},
@@ -33,7 +33,7 @@ def test_sustained_rates_backlog_and_drain():
     # From the first produced sample (t=10) plus the warm-up (t=130) to the first sample after production (t=300).
     assert figures["span_s"] == 170.0
     firehose, glue = figures["paths"]["firehose_lambda"], figures["paths"]["kinesis_glue"]
-    assert firehose == {"taken_in_per_s": pytest.approx(150, rel=0.01), "backlog_at_end": 0, "drain_s": 0.0}
+    assert firehose == {"processed_per_s": pytest.approx(150, rel=0.01), "backlog_at_end": 0, "drain_s": 0.0}
     assert glue["backlog_at_end"] == 150 * 30 and glue["drain_s"] == 30.0
 
 
