@@ -174,16 +174,19 @@ def _field_columns(field: c.Field) -> list[Column]:
     from the fast parse or, for the other records, the exact path's."""
     fast = F.col("_c_fast")
     text = F.col("_c_exact")[field.name]
-    if field.name not in NUMERIC_FIELDS:
-        text = F.when(fast, F.col("_c_parsed")[field.name]).otherwise(text)
     is_string = text.startswith(MARK)
     structured = text.startswith("{") | text.startswith("[") | text.isin("true", "false")
     is_number = text.isNotNull() & ~is_string & ~structured
     kind = F.when(text.isNull(), MISSING).when(is_string, STRING).when(is_number, NUMBER).otherwise(OTHER)
     if field.name not in NUMERIC_FIELDS:
+        # On the fast path a string field is absent or marked (that is what made the record fast): the
+        # exact path's type tests run only for the other records.
+        parsed = F.col("_c_parsed")[field.name]
         return [
-            kind.alias(f"_k_{field.name}"),
-            F.when(is_string, text.substr(2, c.MAX_EVENT_BYTES)).alias(f"_v_{field.name}"),
+            F.when(fast, F.when(parsed.isNull(), MISSING).otherwise(STRING)).otherwise(kind).alias(f"_k_{field.name}"),
+            F.when(fast, parsed.substr(2, c.MAX_EVENT_BYTES))
+            .when(is_string, text.substr(2, c.MAX_EVENT_BYTES))
+            .alias(f"_v_{field.name}"),
         ]
     number = F.col("_c_parsed")[field.name]
     kind = F.when(fast, F.when(number.isNull(), MISSING).otherwise(NUMBER)).otherwise(kind)
@@ -470,9 +473,9 @@ def contract_stages(df: DataFrame, data: str = "data", arrival_ms: str = "arriva
             "_c_fail",
             "_c_status",
             "_d_ms",
-            year.alias("_d_year"),
-            month.alias("_d_month"),
-            day.alias("_d_day"),
+            # Built once here: event_time and event_date both hold it, under conditions that keep Spark
+            # from sharing one computation between them.
+            F.concat(_pad(year, 4), F.lit("-"), _pad(month, 2), F.lit("-"), _pad(day, 2)).alias("_d_date"),
             hour.alias("_d_hour"),
             minute.alias("_d_minute"),
             second.alias("_d_second"),
@@ -483,9 +486,7 @@ def contract_stages(df: DataFrame, data: str = "data", arrival_ms: str = "arriva
     kept = F.col("_c_status") != c.FAILED
     telemetry = kept & (F.col("_c_type") == c.TELEMETRY)
     temperature_c = _round_half_up(F.col("_c_celsius"), c.DECIMALS["temperature_c"])
-    date = F.concat(
-        _pad(F.col("_d_year"), 4), F.lit("-"), _pad(F.col("_d_month"), 2), F.lit("-"), _pad(F.col("_d_day"), 2)
-    )
+    date = F.col("_d_date")
     clock = [F.lit("T"), _pad(F.col("_d_hour"), 2), F.lit(":"), _pad(F.col("_d_minute"), 2), F.lit(":")]
     clock += [_pad(F.col("_d_second"), 2), F.lit("."), _pad(F.col("_d_milli"), 3), F.lit("Z")]
     curated = {
