@@ -46,6 +46,8 @@ from comparison.local.template import Template, TemplateError
 
 MB = 1024 * 1024
 LAMBDA_RESPONSE_LIMIT = 6 * MB
+# Pause between retries of a failed S3 put (Firehose's own interval is not documented).
+S3_RETRY_S = 1.0
 GETRECORDS_LIMIT = 10_000
 DELIVERY_STREAM_VERSION = 1
 ERROR_OUTPUT_TYPE = "processing-failed"
@@ -400,12 +402,11 @@ class FirehoseSimulator:
             if not token:
                 return shards
 
-    def _iterator(self, shard_id: str) -> str:
+    def _iterator(self, shard_id: str, after: str | None = None) -> str:
         arguments: dict[str, Any] = {"StreamName": self.stream_name, "ShardId": shard_id}
-        if shard_id in self._checkpoint:
-            arguments.update(
-                ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=self._checkpoint[shard_id]
-            )
+        after = after or self._checkpoint.get(shard_id)
+        if after is not None:
+            arguments.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=after)
         elif self.starting_position == "AT_TIMESTAMP":
             arguments.update(ShardIteratorType="AT_TIMESTAMP", Timestamp=self.starting_timestamp)
         else:
@@ -418,11 +419,18 @@ class FirehoseSimulator:
             iterator = self._iterators[shard_id] = self._iterator(shard_id)
         if iterator is None:
             return []
-        page = self.kinesis.get_records(ShardIterator=iterator, Limit=GETRECORDS_LIMIT)
+        queue = self._in_flight.setdefault(shard_id, deque())
+        try:
+            page = self.kinesis.get_records(ShardIterator=iterator, Limit=GETRECORDS_LIMIT)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExpiredIteratorException":
+                raise
+            # An iterator lives 5 minutes: after a longer outage, resume after the last record read.
+            self._iterators[shard_id] = self._iterator(shard_id, after=queue[-1][0] if queue else None)
+            return []
         self._iterators[shard_id] = page.get("NextShardIterator")
         read_at = now_ms()
         records = []
-        queue = self._in_flight.setdefault(shard_id, deque())
         for raw in page["Records"]:
             sequence = raw["SequenceNumber"]
             arrival = int(raw["ApproximateArrivalTimestamp"].timestamp() * 1000)
@@ -653,8 +661,15 @@ class FirehoseSimulator:
         return f"{prefix}{self.settings.name}-{DELIVERY_STREAM_VERSION}-{stamp}-{uuid.uuid4()}{extension}"
 
     def _put(self, key: str, body: bytes) -> int:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
-        return now_ms()
+        # With S3 as destination, Firehose retries a failed delivery until the source's retention ends
+        # (troubleshooting.html). Retrying here, where the put fails, leaves no buffer half delivered.
+        while True:
+            try:
+                self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+                return now_ms()
+            except (BotoCoreError, ClientError):
+                self.stats["s3_retries"] = self.stats.get("s3_retries", 0) + 1
+                time.sleep(S3_RETRY_S)
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -714,13 +729,14 @@ class FirehoseSimulator:
             self._flush_destinations(force=True)
 
     def run(self, stop: threading.Event, tick_s: float = 0.05) -> None:
-        """Poll and deliver until `stop` is set. An unreachable stream or bucket is retried, as Firehose
-        does: nothing read is acknowledged until it is delivered, so nothing is lost meanwhile."""
+        """Poll and deliver until `stop` is set. An unreachable stream is retried, as Firehose retries
+        GetRecords and GetShardIterator; S3 puts retry where they fail (`_put`)."""
         while not stop.is_set():
             try:
                 wait = self.step()
             except (BotoCoreError, ClientError):
-                # A failed GetRecords leaves its shard iterator unused: the next poll resumes from it.
+                # Only Kinesis calls get here (S3 puts retry in place), and they come before any record of
+                # the poll is buffered: a failed GetRecords leaves its iterator unused for the next poll.
                 self.stats["service_errors"] = self.stats.get("service_errors", 0) + 1
                 stop.wait(1.0)
                 continue

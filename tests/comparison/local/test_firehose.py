@@ -12,7 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
+from comparison.local import firehose as firehose_module
 from comparison.local.firehose import (
     DUPLICATED_RECORD_ID,
     FUNCTION_ERROR,
@@ -470,3 +472,58 @@ def test_ten_thousand_events_all_accounted_for_with_the_real_handler(kinesalite,
     codes = Counter(d["errorCode"] for d in failed)
     assert set(codes) == {"Lambda.FunctionError", "Lambda.ProcessingFailedStatus"}
     assert "records failed the contract" in (tmp_path / "lambda.log").read_text()
+
+
+# ---- service failures ------------------------------------------------------------------------
+
+
+class FlakyS3:
+    """The real S3 client, but its first `failures` puts raise as an unreachable endpoint would."""
+
+    def __init__(self, s3, failures):
+        self.s3, self.failures = s3, failures
+
+    def put_object(self, **kwargs):
+        if self.failures:
+            self.failures -= 1
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+        return self.s3.put_object(**kwargs)
+
+
+def test_a_failed_s3_put_is_retried_in_place_and_nothing_is_lost_or_doubled(aws, tmp_path, monkeypatch):
+    monkeypatch.setattr(firehose_module, "S3_RETRY_S", 0.01)
+    simulator = make(aws, tmp_path, Recording())
+    simulator.s3 = FlakyS3(aws["s3"], failures=3)
+    events = produce(aws, 40)
+    drive(simulator, lambda: simulator.stats["received"] == 40 and simulator.pending() == 0)
+    assert simulator.stats["s3_retries"] == 3
+    assert sorted(lines(objects(aws, "out/").values())) == sorted(e.payload(0) for e in events)
+
+
+def test_an_expired_iterator_resumes_after_the_last_record_read(aws, tmp_path):
+    simulator = make(aws, tmp_path, Recording())
+    produce(aws, 20)
+    drive(simulator, lambda: simulator.stats["received"] == 20 and simulator.pending() == 0)
+    real = simulator.kinesis
+
+    class Expiring:
+        """Kinesis whose next GetRecords finds its iterator expired (an outage over 5 minutes)."""
+
+        expired = True
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def get_records(self, **kwargs):
+            if self.expired:
+                self.expired = False
+                raise ClientError({"Error": {"Code": "ExpiredIteratorException", "Message": "expired"}}, "GetRecords")
+            return real.get_records(**kwargs)
+
+    simulator.kinesis = Expiring()
+    more = produce(aws, 20)
+    drive(simulator, lambda: simulator.stats["received"] == 40 and simulator.pending() == 0)
+    assert simulator.kinesis.expired is False, "the expiry was not met"
+    delivered = lines(objects(aws, "out/").values())
+    assert len(delivered) == 40
+    assert {e.payload(0) for e in more} <= set(delivered)
