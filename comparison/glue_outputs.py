@@ -60,7 +60,8 @@ def read_output(root: Path, name: str, committed: set[int] | None = None) -> lis
     return rows
 
 
-def read_outputs(root: Path) -> dict[str, list[dict[str, Any]]]:
-    """Every output of the job under `root`."""
-    committed = {m["batch_id"] for m in manifests(root)}
+def read_outputs(root: Path, committed: set[int] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every output of the job under `root`, from the committed batches (read from the manifests if not given)."""
+    if committed is None:
+        committed = {m["batch_id"] for m in manifests(root)}
     return {name: read_output(root, name, committed) for name in OUTPUTS}

@@ -21,7 +21,6 @@ from comparison.glue_outputs import manifests, read_outputs
 from comparison.inputs import read_rows
 from shared import contract as c
 from shared.enrichment import Registry
-from shared.record import curate
 
 SCHEMA_VERSION = 1
 PATHS = ("firehose_lambda", "kinesis_glue")
@@ -59,45 +58,55 @@ def _account_firehose(
     statuses: list[str],
     curated: list[dict[str, Any]],
     errors: list[dict[str, Any]],
-    dropped: int,
+    dropped_at: set[tuple[str, str]],
 ) -> dict[str, int]:
     """Each produced record traced to where Firehose put it: an error document (matched by its bytes), a
-    curated line (by event id), or dropped by design. `extra_copies` are curated lines no produced record
-    explains: copies the stream itself held twice (a producer retrying a put whose answer was lost)."""
+    curated line (by event id), or dropped by design (by its shard and sequence number, from the
+    simulator's timelines). `extra_copies` are curated lines no produced record explains: copies the
+    stream itself held twice (a producer retrying a put whose answer was lost)."""
     lines = Counter(r["event_id"] for r in curated)
     raw = Counter(base64.b64decode(d["rawData"]) for d in errors)
-    unaccounted = dropped_rows = 0
+    unaccounted = 0
     for row, status in zip(rows, statuses, strict=True):
         if raw[row["data"]] > 0:
             raw[row["data"]] -= 1
         elif status == c.OK and lines[row.get("event_id")] > 0:
             lines[row["event_id"]] -= 1
-        elif status == c.DROPPED:
-            dropped_rows += 1
-        else:
-            unaccounted += 1
-    unaccounted += max(0, dropped_rows - dropped)
-    return {"unaccounted": unaccounted, "extra_copies": sum(lines.values())}
-
-
-def _account_glue(rows: list[dict[str, Any]], statuses: list[str], outputs: dict[str, list[dict]]) -> int:
-    """Produced records that appear nowhere in the Glue job's outputs: a refused one in quarantine (by its
-    bytes), a heartbeat in dropped, a valid one curated or late (by event id; re-sent copies of it are
-    removed by design)."""
-    quarantined = Counter(base64.b64decode(r["data_base64"]) for r in outputs["quarantine"])
-    dropped = Counter(r["event_id"] for r in outputs["dropped"])
-    seen = {r["event_id"] for r in outputs["curated"]} | {r["event_id"] for r in outputs["late"]}
-    unaccounted = 0
-    for row, status in zip(rows, statuses, strict=True):
-        if status == c.FAILED and quarantined[row["data"]] > 0:
-            quarantined[row["data"]] -= 1
-        elif status == c.DROPPED and dropped[row.get("event_id")] > 0:
-            dropped[row["event_id"]] -= 1
-        elif status == c.OK and row.get("event_id") in seen:
+        elif status == c.DROPPED and (row.get("shard_id"), row.get("sequence_number")) in dropped_at:
             continue
         else:
             unaccounted += 1
-    return unaccounted
+    return {"unaccounted": unaccounted, "extra_copies": sum(lines.values())}
+
+
+def _account_glue(
+    rows: list[dict[str, Any]], statuses: list[str], outputs: dict[str, list[dict]], records_read: int
+) -> tuple[int, int]:
+    """(unaccounted, duplicates removed): each produced record traced to the Glue job's outputs. A refused
+    one in quarantine (by its bytes), a heartbeat in dropped, a valid one curated or late (by event id, one
+    output row per copy); a further valid copy of a curated event counts as removed only while the job's own
+    tally allows: records its committed micro-batches read that no output holds (a record the job never
+    read is not removed, it is unaccounted)."""
+    quarantined = Counter(base64.b64decode(r["data_base64"]) for r in outputs["quarantine"])
+    dropped = Counter(r["event_id"] for r in outputs["dropped"])
+    kept = Counter(r["event_id"] for r in outputs["curated"]) + Counter(r["event_id"] for r in outputs["late"])
+    kept_ids = set(kept)
+    removed = records_read - sum(len(outputs[name]) for name in ("curated", "late", "quarantine", "dropped"))
+    unmatched_removals = removed
+    unaccounted = 0
+    for row, status in zip(rows, statuses, strict=True):
+        event_id = row.get("event_id")
+        if status == c.FAILED and quarantined[row["data"]] > 0:
+            quarantined[row["data"]] -= 1
+        elif status == c.DROPPED and dropped[event_id] > 0:
+            dropped[event_id] -= 1
+        elif status == c.OK and kept[event_id] > 0:
+            kept[event_id] -= 1
+        elif status == c.OK and event_id in kept_ids and unmatched_removals > 0:
+            unmatched_removals -= 1
+        else:
+            unaccounted += 1
+    return unaccounted, removed
 
 
 def _duplicates(event_ids: Iterable[str]) -> int:
@@ -159,7 +168,9 @@ def glue_worker_rate(records: int, busy_s: float) -> tuple[float, str]:
         payload = json.loads(BENCH_RESULTS.read_text())
         for row in payload.get("rows", []):
             if row.get("variant") == BACKLOG_VARIANT:
-                return float(row["rate"]), f"make bench, {payload['measured_at']}: {BACKLOG_VARIANT}"
+                # A row carried over from an earlier bench run keeps that run's date.
+                measured_at = row.get("extra", {}).get("measured_at") or payload["measured_at"]
+                return float(row["rate"]), f"make bench, {measured_at}: {BACKLOG_VARIANT}"
     rate = records / busy_s if busy_s > 0 else 1.0
     return rate, "this run's micro-batches (a lower bound: the run was not at full load)"
 
@@ -170,9 +181,8 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
     rows = read_rows(out / "input" / "events.jsonl")
     registry = Registry.from_json_lines((out / "input" / "devices.jsonl").read_bytes())
     expected = truth.build(rows, registry)
-    statuses = [curate(row["data"], int(row["sent_at_ms"])).status for row in rows]
+    statuses = expected.statuses
     by_position = {(r["shard_id"], r["sequence_number"]): r for r in rows}
-    sent_at = {r["event_id"]: r["sent_at_ms"] for r in rows if r.get("event_id")}
     ticks = {r["event_id"] for r in rows if r.get("kind") == "tick"}
     valid_ids = set(expected.curated)
     late_ids = {r["event_id"] for r in rows if r.get("late")}
@@ -181,9 +191,15 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
     curated_a, errors_a, keys_a = firehose_records(out / "sinks" / "firehose_lambda")
     timelines = measured["firehose_timelines"]
     latency_a, parts_a = [], defaultdict(list)
-    lambda_ms, lambda_records = 0.0, 0
+    lambda_records = 0
     invocations = set()
+    dropped_at = set()
     for timeline in timelines:
+        if timeline.get("invoke_start_ms") is not None:
+            lambda_records += 1
+            invocations.add((timeline["invoke_start_ms"], timeline["invoke_end_ms"]))
+        if timeline.get("result") == "Dropped":
+            dropped_at.add((timeline["shard_id"], timeline["sequence_number"]))
         row = by_position.get((timeline["shard_id"], timeline["sequence_number"]))
         if row is None or timeline.get("written_ms") is None or timeline.get("result") != "Ok":
             continue
@@ -194,10 +210,6 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
         parts_a["processor_buffer"].append((timeline["invoke_start_ms"] - timeline["read_ms"]) / 1000)
         parts_a["lambda"].append((timeline["invoke_end_ms"] - timeline["invoke_start_ms"]) / 1000)
         parts_a["delivery_buffer_and_put"].append((timeline["written_ms"] - timeline["invoke_end_ms"]) / 1000)
-    for timeline in timelines:
-        if timeline.get("invoke_start_ms") is not None:
-            lambda_records += 1
-            invocations.add((timeline["invoke_start_ms"], timeline["invoke_end_ms"]))
     lambda_ms = sum(end - start for start, end in invocations)
     failed_a = [d for d in errors_a if d.get("errorCode") == "Lambda.ProcessingFailedStatus"]
     invocation_failed_a = [d for d in errors_a if d.get("errorCode") != "Lambda.ProcessingFailedStatus"]
@@ -211,16 +223,18 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
         "late": 0,
         "duplicates_delivered": _duplicates(ids_a),
     }
-    counts_a.update(_account_firehose(rows, statuses, curated_a, errors_a, counts_a["dropped"]))
+    counts_a.update(_account_firehose(rows, statuses, curated_a, errors_a, dropped_at))
 
     # ---- path B -----------------------------------------------------------------------------------------
     glue_root = out / "sinks" / "kinesis_glue"
-    outputs = read_outputs(glue_root)
     batches = {m["batch_id"]: m for m in manifests(glue_root)}
+    outputs = read_outputs(glue_root, set(batches))
     latency_b, parts_b = [], defaultdict(list)
     for record in outputs["curated"]:
         batch = batches[record["batch_id"]]
-        sent = sent_at.get(record["event_id"], record.get("sent_at_ms"))
+        # The copy the job kept, by where it sat in the stream: a re-sent copy was sent later.
+        produced = by_position.get((record.get("shard_id"), record.get("sequence_number")))
+        sent = produced["sent_at_ms"] if produced else record.get("sent_at_ms")
         if sent is None:
             continue
         latency_b.append((batch["committed_at_ms"] - sent) / 1000)
@@ -237,23 +251,13 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
         "late": len(outputs["late"]),
         "duplicates_delivered": _duplicates(ids_b),
     }
-    # Each valid copy of a curated event is curated once, or late, or removed as a duplicate by design.
-    # Copies of an event that is neither curated nor late are counted nowhere: they are unaccounted.
-    duplicates_removed = sum(n - 1 for n in expected.copies.values())
-    late_copies = Counter(r["event_id"] for r in outputs["late"])
-    curated_set = set(ids_b)
-    counts_b["duplicates_removed"] = sum(
-        max(0, copies - 1 - late_copies[event_id])
-        for event_id, copies in expected.copies.items()
-        if event_id in curated_set
-    )
-    counts_b["unaccounted"] = _account_glue(rows, statuses, outputs)
-    durations = [(m["committed_at_ms"] - m["started_at_ms"]) / 1000 for m in batches.values()]
     records_processed = sum(m["counts"]["records"] for m in batches.values())
+    counts_b["unaccounted"], counts_b["duplicates_removed"] = _account_glue(rows, statuses, outputs, records_processed)
+    duplicates_removed = sum(n - 1 for n in expected.copies.values())
+    durations = [(m["committed_at_ms"] - m["started_at_ms"]) / 1000 for m in batches.values()]
 
     # ---- capabilities against the ground truth -----------------------------------------------------------
     window_ms = truth.interval_ms(run["settings"]["glue"]["aggregate_window"])
-    # The watermark tick's own window is never meant to close: it is not part of the workload.
     # Lateness is relative to the watermark when the event arrived: an event is rightly late if its event
     # time is at or below its batch's watermark, rightly curated if above. Rightly late events belong to
     # no window; the watermark tick's own window is never meant to close.

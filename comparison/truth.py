@@ -26,6 +26,7 @@ class Truth:
     copies: dict[str, int] = field(default_factory=dict)  # event_id -> valid copies sent
     failed: list[tuple[int, str | None]] = field(default_factory=list)  # (input index, reason)
     dropped: list[str] = field(default_factory=list)  # event_ids dropped by design
+    statuses: list[str] = field(default_factory=list)  # the contract's status of each input row, in order
 
     def telemetry(self) -> list[dict[str, Any]]:
         """Curated telemetry records."""
@@ -40,6 +41,7 @@ def build(rows: Iterable[dict[str, Any]], registry: Registry | None) -> Truth:
         # The send time stands in for the arrival time: the contract's only use of it is the
         # future-timestamp rule, whose 5-minute margin dwarfs the send-to-arrival gap.
         outcome = curate(row["data"], int(row["sent_at_ms"]))
+        truth.statuses.append(outcome.status)
         if outcome.status == c.FAILED:
             truth.failed.append((int(row["index"]), outcome.reason))
             continue
