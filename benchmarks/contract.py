@@ -118,8 +118,7 @@ def spark_rows(spark, count: int = 300_000) -> list[Row]:
         frame = build()
         frame._jdf.queryExecution().executedPlan()
         planning = time.perf_counter() - started
-        frame.write.format("noop").mode("overwrite").save()
-        seconds = best_of(3, lambda frame=frame: frame.write.format("noop").mode("overwrite").save())
+        seconds = _noop_seconds(frame)
         rows.append(
             Row(
                 "spark contract",

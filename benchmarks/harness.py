@@ -83,9 +83,9 @@ def save(rows: list[Row], command: str, notes: list[str]) -> None:
     for r in rows:
         r_ratio = ratio(rows, r)
         against = f"{r_ratio:.2f}x {r.baseline}" if r_ratio is not None else "baseline"
-        lines.append(
-            f"| {r.bench} | {r.variant} | {r.items:,} | {r.seconds:.3f} | {r.rate:,.0f} {r.unit} | {against} |"
-        )
+        # Rows kept from an earlier run say when they were measured.
+        bench = f"{r.bench} (measured {r.extra['measured_at']})" if r.extra.get("measured_at") else r.bench
+        lines.append(f"| {bench} | {r.variant} | {r.items:,} | {r.seconds:.3f} | {r.rate:,.0f} {r.unit} | {against} |")
     lines += ["", *[f"- {note}" for note in notes], MARK_END]
     text = README.read_text() if README.exists() else "# Benchmarks\n\n" + MARK_BEGIN + "\n" + MARK_END + "\n"
     head, _, rest = text.partition(MARK_BEGIN)

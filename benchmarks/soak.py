@@ -24,6 +24,7 @@ from typing import Any
 from rich.console import Console
 
 from benchmarks.harness import README
+from comparison.monitor import PROCESS_TITLES
 from comparison.run import profiles, run_local
 from comparison.workload import WorkloadConfig
 
@@ -34,12 +35,6 @@ WARMUP_S = 120.0
 SAMPLE_EVERY_S = 10.0
 # What each path has processed: Firehose's records with a verdict, the Glue job's committed records.
 PROCESSED = {"firehose_lambda": "firehose_processed", "kinesis_glue": "glue_records"}
-PROCESS_TITLES = {
-    "harness": "harness (producer, Firehose simulator, Lambda handler, moto S3)",
-    "glue_runner": "Glue runner + JVM",
-    "kinesalite": "kinesalite",
-    "locust": "locust",
-}
 
 
 def sustained(samples: list[dict[str, Any]], warmup_s: float = WARMUP_S) -> dict[str, Any]:

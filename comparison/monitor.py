@@ -19,6 +19,13 @@ from typing import Any
 import psutil
 
 MB = 1024 * 1024
+# What each sampled process is, for the reader of a report or the soak's figures.
+PROCESS_TITLES = {
+    "harness": "harness (producer, Firehose simulator, Lambda handler, moto S3)",
+    "glue_runner": "Glue runner + JVM",
+    "kinesalite": "kinesalite",
+    "locust": "locust",
+}
 
 
 def rss_mb(pid: int | None, with_children: bool) -> float | None:

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from comparison.monitor import PROCESS_TITLES
 from comparison.study.claims import claims_markdown
 
 PATH_TITLES = {"firehose_lambda": "Firehose + Lambda", "kinesis_glue": "Kinesis + Glue streaming"}
@@ -48,11 +49,7 @@ def _memory_lines(resources: dict[str, Any]) -> list[str]:
     peaks = resources.get("peak_rss_mb") or {}
     if not peaks:
         return []
-    names = {
-        "harness": "harness (producer, Firehose simulator, Lambda handler, moto S3)",
-        "glue_runner": "Glue runner and its JVM",
-    }
-    text = "; ".join(f"{names.get(name, name)} {value:,.0f} MB" for name, value in peaks.items())
+    text = "; ".join(f"{PROCESS_TITLES.get(name, name)} {value:,.0f} MB" for name, value in peaks.items())
     return ["", f"Peak memory (RSS, sampled every {resources['sample_every_s']:g} s; `timings/samples.jsonl`): {text}."]
 
 

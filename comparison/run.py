@@ -422,7 +422,7 @@ def run_local(
             "firehose_service_errors": simulator.stats.get("service_errors", 0),
         },
         "settings": {
-            "workload": {k: v for k, v in asdict(config).items()},
+            "workload": asdict(config),
             "firehose": {
                 "processor_buffer_mb": firehose_settings.processor_buffer_mb,
                 "processor_interval_s": firehose_settings.processor_interval_s,
