@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from benchmarks.harness import Row
 from comparison.glue_outputs import manifests
 from comparison.local.glue_runner import GlueJobSettings, LocalGlueJob
 from comparison.local.kinesis_source import ShardPosition, ShardRange, read_range
-from comparison.local.servers import Kinesalite, client, create_stream
+from comparison.local.servers import Kinesalite, client, create_stream, read_stream
 from comparison.producer import KinesisProducer, now_ms
 from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
 
@@ -32,28 +31,17 @@ SETTINGS = GlueJobSettings(window_size=TRIGGER, aggregate_window="10 seconds", w
 
 
 def _events(count: int, rate: float, seed: int):
-    config = WorkloadConfig(seed=seed, rate=rate, duration_s=count / rate, late_fraction=0.0)
-    return config, generate(config, now_ms())
+    return generate(WorkloadConfig(seed=seed, rate=rate, duration_s=count / rate, late_fraction=0.0), now_ms())
 
 
 def _preload(kinesis, stream: str, count: int) -> None:
-    _, events = _events(count, 50_000.0, seed=31)
-    KinesisProducer(kinesis, stream).send(list(events))
+    KinesisProducer(kinesis, stream).send(list(_events(count, 50_000.0, seed=31)))
 
 
 def _reader_row(endpoint: str, kinesis, stream: str) -> Row:
     options = {"endpointurl": endpoint}
-    shards = [s["ShardId"] for s in kinesis.list_shards(StreamName=stream)["Shards"]]
-    ends = {}
-    for shard in shards:
-        iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-        last, token = None, iterator["ShardIterator"]
-        while token:
-            page = kinesis.get_records(ShardIterator=token, Limit=10_000)
-            if not page["Records"]:
-                break
-            last, token = page["Records"][-1]["SequenceNumber"], page.get("NextShardIterator")
-        ends[shard] = last
+    ends = {shard: records[-1]["SequenceNumber"] for shard, records in read_stream(kinesis, stream).items() if records}
+    shards = list(ends)
     started = time.perf_counter()
     count = sum(
         read_range(options, ShardRange(stream, shard, ShardPosition(), ends[shard])).num_rows for shard in shards
@@ -62,17 +50,22 @@ def _reader_row(endpoint: str, kinesis, stream: str) -> Row:
     return Row("glue path (local Spark, kinesalite)", "Kinesis reader alone (read_range)", count, seconds)
 
 
+def _wait_for(out: Path, expected: int, timeout_s: float) -> list[dict]:
+    """The manifests, once the committed micro-batches have read `expected` records."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        done = manifests(out)
+        if sum(m["counts"]["records"] for m in done) >= expected:
+            return done
+        time.sleep(0.5)
+    raise RuntimeError(f"the runner did not process {expected} records in {timeout_s} s")
+
+
 def _drain(spark, endpoint: str, stream: str, folder: Path, registry: Path, expected: int, timeout_s: float):
     job = LocalGlueJob(stream, endpoint, str(folder / "out"), str(folder / "checkpoint"), SETTINGS, str(registry))
     job.start(spark)
     try:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            done = manifests(folder / "out")
-            if sum(m["counts"]["records"] for m in done) >= expected:
-                return done
-            time.sleep(0.5)
-        raise RuntimeError(f"the runner did not process {expected} records in {timeout_s} s")
+        return _wait_for(folder / "out", expected, timeout_s)
     finally:
         job.stop()
 
@@ -111,19 +104,11 @@ def rows(spark) -> tuple[list[Row], list[str]]:
             job.start(spark)
             try:
                 time.sleep(15)  # past Spark's first (empty) batches
-                _, events = _events(int(LIVE_RATE * LIVE_SECONDS), LIVE_RATE, seed=32)
-                producer = KinesisProducer(kinesis, "live")
-                sent = {"n": 0}
-                thread = threading.Thread(target=lambda: sent.__setitem__("n", producer.run(events)))
+                events = _events(int(LIVE_RATE * LIVE_SECONDS), LIVE_RATE, seed=32)
                 started = time.monotonic()
-                thread.start()
-                thread.join()
+                sent = KinesisProducer(kinesis, "live").run(events)
                 produced_s = time.monotonic() - started
-                deadline = time.monotonic() + 600
-                while sum(m["counts"]["records"] for m in manifests(live / "out")) < sent["n"]:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("the live run did not finish")
-                    time.sleep(0.5)
+                _wait_for(live / "out", sent, 600)
             finally:
                 job.stop()
             batches = [m for m in manifests(live / "out") if m["counts"]["records"]]
@@ -133,14 +118,14 @@ def rows(spark) -> tuple[list[Row], list[str]]:
             first, last = batches[0], batches[-1]
             live_row = Row(
                 "glue path (local Spark, kinesalite)",
-                f"live at {sent['n'] / produced_s:,.0f} events/s produced",
-                sent["n"],
+                f"live at {sent / produced_s:,.0f} events/s produced",
+                sent,
                 (last["committed_at_ms"] - first["started_at_ms"]) / 1000,
                 baseline=reader.variant,
                 extra={"batch_s": durations, "trigger_s": trigger_s, "batches_over_trigger": over},
             )
             notes.append(
-                f"glue path live: {sent['n']:,} events produced at {sent['n'] / produced_s:,.0f}/s; "
+                f"glue path live: {sent:,} events produced at {sent / produced_s:,.0f}/s; "
                 f"{len(durations)} micro-batches took {min(durations):.1f}-{max(durations):.1f} s "
                 f"(median {sorted(durations)[len(durations) // 2]:.1f} s) against a {trigger_s:.0f} s trigger; "
                 f"{over} took longer than the trigger."

@@ -176,7 +176,7 @@ class GlueProcess:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        """SIGTERM (the runner finishes its batch and stops its query), then wait."""
+        """SIGTERM (the runner stops its query; an interrupted batch is replayed on a restart), then wait."""
         if self.alive():
             self.process.send_signal(signal.SIGTERM)
             try:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from comparison.load.driver import locust_command
 from comparison.local.servers import Kinesalite, client, create_stream, read_stream
 
-LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 STREAM = "telemetry"
 
 
@@ -28,12 +27,7 @@ def run_locust(endpoint: str, out: Path, users: int, seconds: int, records_per_c
         "RECORDS_PER_CALL": str(records_per_call),
         "CALLS_PER_SECOND": str(rate),
     }
-    command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", endpoint,
-        "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(out / "locust"), "--only-summary",
-        "--exit-code-on-error", "0",
-    ]  # fmt: skip
-    return subprocess.run(command, env=env, check=False).returncode
+    return subprocess.run(locust_command(endpoint, users, seconds, out / "locust"), env=env, check=False).returncode
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,6 +49,15 @@ class InputTail:
             self.originals += json.loads(line).get("duplicate_of") is None
 
 
+def locust_command(endpoint: str, users: int, seconds: int, csv_prefix: Path) -> list[str]:
+    """The headless locust command line for this project's locustfile (statistics to `<csv_prefix>_*.csv`)."""
+    return [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", endpoint,
+        "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(csv_prefix), "--only-summary",
+        "--exit-code-on-error", "0",
+    ]  # fmt: skip
+
+
 def produce_with_locust(
     endpoint: str,
     stream: str,
@@ -75,11 +84,8 @@ def produce_with_locust(
         "CHAOS_PLAN": json.dumps(asdict(chaos)) if chaos else "",
     }
     limit_s = int(config.duration_s + GRACE_S)
-    command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", endpoint,
-        "-u", str(users), "-r", str(users), "-t", f"{limit_s}s", "--csv", str(load / "locust"),
-        "--only-summary", "--exit-code-on-error", "0", "--logfile", str(out / "logs" / "locust.log"),
-    ]  # fmt: skip
+    command = locust_command(endpoint, users, limit_s, load / "locust")
+    command += ["--logfile", str(out / "logs" / "locust.log")]
     tail = InputTail(input_file)
     with open(out / "logs" / "locust.out", "w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

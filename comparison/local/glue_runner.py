@@ -9,7 +9,8 @@ local run uses what `sam deploy` would. Any Spark master URL works (`local[*]` b
         --output runs/glue --checkpoint runs/glue-checkpoint [--registry devices.jsonl] [--master URL]
 
 Each finished micro-batch prints its manifest as one JSON line on stdout. SIGTERM or SIGINT stops the
-query after the batch in progress; a restart on the same checkpoint continues where it stopped.
+query; a batch it cuts short was not committed, and a restart on the same checkpoint runs it again (its
+writes are idempotent).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class LocalGlueJob:
         return self.query
 
     def stop(self) -> None:
-        """Stop the query (the batch in progress finishes first when stopGracefullyOnShutdown is set)."""
+        """Stop the query; a micro-batch it interrupts is replayed from the checkpoint on the next start."""
         if self.query is not None and self.query.isActive:
             self.query.stop()
 

@@ -119,11 +119,15 @@ class ShardRange(InputPartition):
     end: str
 
 
-def _pages(kinesis, iterator: str | None) -> Iterator[tuple[list[dict], str | None, int]]:
-    """GetRecords pages from an iterator: (records, next iterator, millis behind latest)."""
-    while iterator:
-        page = kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
+def _pages(kinesis, iterator: str | None, budget: int | None = None) -> Iterator[tuple[list[dict], str | None, int]]:
+    """GetRecords pages from an iterator: (records, next iterator, millis behind latest). With a budget, no
+    page reads past it, so each next iterator starts right after the last record returned."""
+    taken = 0
+    while iterator and (budget is None or taken < budget):
+        limit = GET_RECORDS_LIMIT if budget is None else min(GET_RECORDS_LIMIT, budget - taken)
+        page = kinesis.get_records(ShardIterator=iterator, Limit=limit)
         iterator = page.get("NextShardIterator")
+        taken += len(page["Records"])
         yield page["Records"], iterator, int(page.get("MillisBehindLatest", 0))
 
 
@@ -257,21 +261,14 @@ class KinesisStreamReader(DataSourceStreamReader):
     def _read_ahead(self, shard_id: str, start: ShardPosition, budget: int | None) -> tuple[str | None, int]:
         """The last record available after `start` (within budget), if any, and how many records that is."""
         cursor = self._cursors.get(shard_id)
-        if cursor and start.sequence is not None and cursor[0] == start.sequence:
+        if cursor and start.sequence is not None and _sequence(cursor[0]) == _sequence(start.sequence):
             iterator = cursor[1]
         else:
             iterator = self._kinesis().get_shard_iterator(
                 StreamName=self.stream, ShardId=shard_id, **start.iterator_arguments()
             )["ShardIterator"]
         last, taken = None, 0
-        for records, next_iterator, behind in _pages(self._kinesis(), iterator):
-            if budget is not None and taken + len(records) > budget:
-                records = records[: budget - taken]
-                if records:
-                    last = records[-1]["SequenceNumber"]
-                # Stopped inside a page: the next read must start after `last`, not where this page ends.
-                self._cursors.pop(shard_id, None)
-                return last, taken + len(records)
+        for records, next_iterator, behind in _pages(self._kinesis(), iterator, budget):
             if records:
                 last, taken = records[-1]["SequenceNumber"], taken + len(records)
                 self._cursors[shard_id] = (last, next_iterator)
