@@ -147,20 +147,6 @@ def _compact(data: Column) -> Column:
     return compact
 
 
-def _marked(data: str) -> Column:
-    """The fast path's marking of the text of binary column `data`: MARK after each `:"` and `: "`.
-
-    replace() compares at every byte; contains() skips to matches of the first byte, so the spaced
-    form, which compact producers never write, is looked for before it is replaced. (Marking cannot
-    create or remove a spaced form, so looking in the unmarked text is the same.)
-    """
-    # PySpark 3.3 has no function for SQL's replace(): the expression names the column.
-    text = f"coalesce(cast(`{data}` AS STRING), '')"
-    compact = f"replace({text}, ':\"', ':\"{MARK}')"
-    spaced = F.expr(f"replace({compact}, ': \"', ': \"{MARK}')")
-    return F.when(F.expr(text).contains(': "'), spaced).otherwise(F.expr(compact))
-
-
 def _exact_document(text: Column) -> Column:
     """The exact path: struct(reason, the root object's known fields as text, strings marked).
 
@@ -366,13 +352,16 @@ def contract_stages(df: DataFrame, data: str = "data", arrival_ms: str = "arriva
             size.alias("_c_size"),
             usable.alias("_c_usable"),
             (usable & F.coalesce(_compact(raw), F.lit(False))).alias("_c_compact"),
+            F.coalesce(raw.cast("string"), F.lit("")).alias("_c_text"),
         )
     ]
-    # The text is not carried as a column: casting binary to string wraps the bytes, copying a column
-    # copies them at every projection that Spark does not fuse.
-    parsed = F.from_json(_marked(data), _FAST_SCHEMA, _FAST_OPTIONS)
+    # Marking is a byte-level replace on the fast path; PySpark 3.3 has no function for SQL's replace().
+    marked = F.expr(f"replace(replace(_c_text, ':\"', ':\"{MARK}'), ': \"', ': \"{MARK}')")
+    parsed = F.from_json(marked, _FAST_SCHEMA, _FAST_OPTIONS)
     stages.append(
-        stages[-1].select(*original, "_c_size", "_c_usable", F.when(F.col("_c_compact"), parsed).alias("_c_parsed"))
+        stages[-1].select(
+            *original, "_c_size", "_c_usable", "_c_text", F.when(F.col("_c_compact"), parsed).alias("_c_parsed")
+        )
     )
     # Marking by replace() misses a string value spaced otherwise than `:"` or `: "`, and mis-marks one
     # whose content ends with `:` (which breaks the JSON). So the fast path accepts a record only when
@@ -391,7 +380,7 @@ def contract_stages(df: DataFrame, data: str = "data", arrival_ms: str = "arriva
             "_c_usable",
             "_c_parsed",
             fast.alias("_c_fast"),
-            F.when(~fast & F.col("_c_usable"), _exact_document(raw.cast("string"))).alias("_c_exact"),
+            F.when(~fast & F.col("_c_usable"), _exact_document(F.col("_c_text"))).alias("_c_exact"),
         )
     )
     doc_reason = (
