@@ -45,8 +45,8 @@ NOTES: tuple[str, ...] = (
     "Lambda invocations and Firehose S3 objects are estimated from the buffering hints; with a zero interval, "
     "Firehose is taken to batch what one poll of the stream (about once a second) returns.",
     "S3 storage is one month's output kept for one month; S3 GETs are the downstream reads of each object.",
-    "Glue S3 objects per window are an input (curated partitions + aggregates + manifests); Spark checkpoint "
-    "and state-store writes are not counted.",
+    "Glue S3 objects per window are an input (curated partitions + aggregates + manifests + attempt markers); "
+    "Spark checkpoint and state-store writes are not counted.",
     "The sweep holds the Lambda's duration per record and a Glue worker's events/s fixed across record sizes.",
     "Not modelled: KMS for the stream's encryption, CloudWatch, data transfer, Firehose format conversion; "
     "the Managed Service for Apache Flink price is in the pricing file for reference only.",
@@ -175,7 +175,8 @@ class Workload:
     job and Glue's default 100-second window. `lambda_ms_per_record` is measured by the harness (the
     handler's duration divided by its records); `glue_workers` comes from `glue_workers_for` and the
     measured throughput of a worker; `glue_objects_per_window` is the S3 objects one Glue micro-batch
-    writes (default: one curated partition, one aggregates object, one manifest), which a run can count.
+    writes (default: one curated partition, one aggregates object, one manifest, one attempt marker),
+    which a run can count.
     """
 
     events_per_s: float
@@ -193,7 +194,7 @@ class Workload:
     glue_worker_type: str = "G.025X"
     glue_workers: int = 2
     glue_window_s: float = 100.0
-    glue_objects_per_window: int = 3
+    glue_objects_per_window: int = 4
     output_size_ratio: float = 1.0
     downstream_reads_per_object: float = 1.0
 

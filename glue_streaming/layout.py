@@ -15,3 +15,5 @@ OUTPUTS = {
     "maintenance_join": ("maintenance_join", "parquet"),
 }
 MANIFESTS = "_manifests"
+# Empty markers of the batches the job has started (a batch whose marker exists is a replay).
+ATTEMPTS = "_attempts"

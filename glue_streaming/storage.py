@@ -12,8 +12,10 @@ Output layout under one root (an s3:// URI on Glue, a local path on the local ru
     _manifests/batch_id=N/part-*.json                             one line per batch: counts, watermark, commit time
 
 Every write of batch N replaces exactly batch N's files (curated: its partitions, by dynamic partition
-overwrite), so a batch replayed after a crash writes the same files again instead of extra ones. The
-manifest is written last: a batch without a manifest is not finished, and its files may be replaced.
+overwrite), so a batch replayed after a crash writes the same files again instead of extra ones. A replay
+also first removes whatever an earlier attempt of its batch wrote (an empty marker under
+`_attempts/batch_id=N` tells it there was one), so an output the replay leaves empty keeps no stale files.
+The manifest is written last: a batch without a manifest is not finished, and its files may be replaced.
 JSON outputs are JSON Lines.
 """
 
@@ -27,7 +29,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_streaming import pipeline
-from glue_streaming.layout import MANIFESTS, OUTPUTS
+from glue_streaming.layout import ATTEMPTS, MANIFESTS, OUTPUTS
 from shared.enrichment import Registry
 
 
@@ -40,6 +42,12 @@ def load_registry(spark: SparkSession, uri: str | None) -> Registry | None:
         return None
     lines = [row.value for row in spark.read.text(uri).collect()]
     return Registry.from_json_lines("\n".join(lines).encode())
+
+
+def _filesystem(spark: SparkSession, path: str):
+    """Hadoop's FileSystem for `path` (S3 on Glue, the local disk here) and the path as Hadoop's Path."""
+    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()), hadoop_path
 
 
 def _spark_version(spark: SparkSession) -> tuple[int, int]:
@@ -81,6 +89,23 @@ class BatchWriter:
         base = f"{self.output_root}/{OUTPUTS[output][0] if output in OUTPUTS else output}"
         return base if batch_id is None else f"{base}/batch_id={batch_id}"
 
+    def _first_attempt(self, spark: SparkSession, batch_id: int) -> bool:
+        """Mark batch `batch_id` as started; False when an earlier attempt had marked it (a replay)."""
+        filesystem, marker = _filesystem(spark, f"{self.output_root}/{ATTEMPTS}/batch_id={batch_id}")
+        if filesystem.exists(marker):
+            return False
+        filesystem.create(marker, True).close()
+        return True
+
+    def _clear(self, spark: SparkSession, batch_id: int) -> None:
+        """Delete every file an earlier attempt of batch `batch_id` wrote: its outputs and its manifest."""
+        patterns = [self.path(name, batch_id) for name in OUTPUTS if name != "curated"]
+        patterns += [f"{self.path('curated')}/*/*/batch_id={batch_id}", self.path(MANIFESTS, batch_id)]
+        for pattern in patterns:
+            filesystem, glob = _filesystem(spark, pattern)
+            for status in filesystem.globStatus(glob) or []:
+                filesystem.delete(status.getPath(), True)
+
     def _write(self, name: str, frame: DataFrame, batch_id: int) -> None:
         _, form = OUTPUTS[name]
         if name == "curated":
@@ -95,6 +120,8 @@ class BatchWriter:
         """Write one micro-batch; safe to call again with the same batch (a replay)."""
         started = self.clock()
         spark = batch.sparkSession
+        if not self._first_attempt(spark, batch_id):
+            self._clear(spark, batch_id)
         # A local checkpoint computes the batch once and hands the outputs a plan of one node: built on
         # the streaming plan itself, each of them would re-plan (and look up in the cache) the whole
         # pipeline again. Its blocks are released with the DataFrame.
