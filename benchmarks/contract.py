@@ -29,13 +29,27 @@ def workload(count: int) -> list[tuple[bytes, int]]:
     return [(e.payload(e.scheduled_ms), e.scheduled_ms + 200) for e in generate(config, START)]
 
 
+def stdlib_document(data: bytes) -> tuple[dict | None, str | None]:
+    """(document, None) parsed with the standard library's json, or (None, the reason it is refused).
+
+    Checks UTF-8, JSON syntax and that the root is an object; the contract's other document rules (size,
+    brackets, lone surrogates, NaN literals) are what the stdlib baselines leave out.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, c.NOT_UTF8
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None, c.NOT_JSON
+    return (doc, None) if isinstance(doc, dict) else (None, c.NOT_OBJECT)
+
+
 def stdlib_transform(data: bytes, arrival_ms: int) -> bytes | None:
     """The same logic with the standard library's json: decode, json.loads, transform, json.dumps."""
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(doc, dict):
+    doc, _ = stdlib_document(data)
+    if doc is None:
         return None
     outcome = curate_document(doc, arrival_ms)
     return json.dumps(outcome.record).encode() + b"\n" if outcome.record else None
@@ -97,12 +111,9 @@ def spark_variants(df) -> dict:
 
     def stdlib_udf_body(data, arrival_ms):
         # What a Glue job gets without extra modules: the same contract over the standard library's json.
-        try:
-            doc = json.loads(bytes(data).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            doc = None
-        if not isinstance(doc, dict):
-            return (c.FAILED, c.NOT_JSON, None, *[None] * len(c.CURATED_FIELD_NAMES))
+        doc, reason = stdlib_document(bytes(data))
+        if doc is None:
+            return (c.FAILED, reason, None, *[None] * len(c.CURATED_FIELD_NAMES))
         return verdict(curate_document(doc, arrival_ms))
 
     def with_udf(body):

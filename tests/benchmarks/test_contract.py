@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from benchmarks.contract import BASELINE, spark_variants, workload
+from benchmarks.contract import BASELINE, spark_variants, stdlib_document, workload
+from shared.record import curate
 
 
 def test_udf_and_native_variants_produce_identical_rows(spark):
@@ -18,3 +19,9 @@ def test_udf_and_native_variants_produce_identical_rows(spark):
     assert len(udf_rows) == len(records)
     assert {row.status for row in native_rows} == {"ok", "dropped", "failed"}
     assert udf_rows == native_rows
+
+
+def test_the_stdlib_baseline_refuses_documents_with_the_contracts_reasons():
+    for data in (b"\xff{}", b"{", b"[1]", b"null", b'"text"'):
+        assert stdlib_document(data) == (None, curate(data, 0).reason), data
+    assert stdlib_document(b'{"a": 1}') == ({"a": 1}, None)
