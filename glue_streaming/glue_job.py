@@ -1,12 +1,14 @@
 """AWS Glue streaming entry point (the job's ScriptLocation): read Kinesis, run the pipeline per micro-batch.
 
 Everything that needs Glue lives here and nothing else does: the pipeline (`glue_streaming.pipeline`)
-and the sinks (`glue_streaming.storage`) are plain Spark and run on the local runner too. This file
-cannot run without Glue's JVM libraries; the README says what that leaves untested.
+and the sinks (`glue_streaming.storage`) are plain Spark. The local runtime runs this very file under a
+stand-in for the `awsglue` library (`comparison/local/glue_stand_in/`), which checks the Kinesis options
+below as Glue's documentation states them.
 
 Job arguments (the template's DefaultArguments): stream_arn, output_root, checkpoint_location,
 window_size ("100 seconds"), starting_position (TRIM_HORIZON or LATEST), registry_uri ("" for none),
 aggregate_window, watermark_delay, join_bound. `--extra-py-files` ships `shared` and `glue_streaming`.
+Each finished micro-batch logs its manifest as one JSON line on stdout (the job's output log).
 """
 
 import sys
@@ -40,13 +42,15 @@ for key, value in SESSION_SETTINGS.items():
 job = Job(glue_context)
 job.init(args["JOB_NAME"], args)
 
+# classification json with inferSchema "true" hands over each record's bytes as text, unparsed (see
+# pipeline.from_glue_kinesis): the shared contract, not Glue's parser, decides what a bad record is.
 source = glue_context.create_data_frame.from_options(
     connection_type="kinesis",
     connection_options={
-        "typeOfData": "kinesis",
         "streamARN": args["stream_arn"],
-        "startingPosition": args["starting_position"],
-        "inferSchema": "false",
+        "classification": "json",
+        "inferSchema": "true",
+        "startingPosition": args["starting_position"].lower(),
         "addRecordTimestamp": "true",
         "emitConsumerLagMetrics": "true",
     },
@@ -55,7 +59,7 @@ source = glue_context.create_data_frame.from_options(
 settings = pipeline.PipelineSettings(args["aggregate_window"], args["watermark_delay"], args["join_bound"])
 registry = pipeline.registry_frame(spark, storage.load_registry(spark, args["registry_uri"]))
 frame = pipeline.assemble(pipeline.from_glue_kinesis(source), registry, settings)
-writer = storage.BatchWriter(args["output_root"], args["checkpoint_location"])
+writer = storage.BatchWriter(args["output_root"], args["checkpoint_location"], on_batch=storage.log_manifest)
 
 glue_context.forEachBatch(
     frame=frame,

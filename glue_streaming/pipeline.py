@@ -281,33 +281,74 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
     return {name: int(row[name]) for name in counted}
 
 
-def from_glue_kinesis(frame: DataFrame) -> DataFrame:
-    """Glue's Kinesis source frame as the pipeline's input (`SOURCE_COLUMNS`).
+# Glue's Kinesis source with inferSchema "true" gives the record as one string column (see from_glue_kinesis);
+# some Glue releases spell it with a dot.
+GLUE_TEXT_COLUMNS = ("$json$data_infer_schema$_temporary$", "$json$data_infer_schema$.temporary$")
 
-    Spark's Kinesis connector shape (`data` binary, `sequenceNumber`, `approximateArrivalTimestamp`,
-    shard or partition key) keeps every record's bytes, so the contract sees them as the Lambda does.
-    A frame Glue has already parsed (`classification: json`) is turned back into JSON text: records
-    Glue could not parse never reach the job in that mode, so the entry asks for the raw shape.
-    `__src_timestamp` (`addRecordTimestamp`) is the arrival time when present. Not verifiable without
-    AWS: see the README's "What only AWS can test".
+
+class SourceShapeError(ValueError):
+    """The streaming source's columns are not a shape the job knows: it stops at start, before reading."""
+
+
+def _quoted(name: str) -> Column:
+    return F.col(f"`{name}`")
+
+
+def _arrival(frame: DataFrame) -> Column:
+    types = dict(frame.dtypes)
+    if "__src_timestamp" in types:
+        kind = types["__src_timestamp"]
+        if kind.startswith("timestamp"):
+            return _millis("__src_timestamp")
+        if kind in ("bigint", "int", "decimal(20,0)", "double"):
+            return F.col("__src_timestamp").cast("long")
+        if kind == "string":
+            return F.expr("unix_millis(to_timestamp(__src_timestamp))")
+        raise SourceShapeError(f"__src_timestamp has type {kind}: expected a timestamp, epoch milliseconds or text")
+    if types.get("approximateArrivalTimestamp", "").startswith("timestamp"):
+        return _millis("approximateArrivalTimestamp")
+    raise SourceShapeError(
+        f"the Kinesis source gave no arrival time (columns: {', '.join(frame.columns)}): "
+        'the job reads it from __src_timestamp (connection option addRecordTimestamp "true")'
+    )
+
+
+def from_glue_kinesis(frame: DataFrame) -> DataFrame:
+    """Glue's Kinesis source frame as the pipeline's input (`SOURCE_COLUMNS`), every record's bytes kept.
+
+    The shapes, and where each is known from:
+    - one string column `$json$data_infer_schema$_temporary$` (or `.temporary$`): what Glue gives with
+      `inferSchema` "true"; not documented, seen in public Glue scripts, which read it in forEachBatch.
+      It is `cast(data AS string)`, and Spark's cast back to binary returns the same bytes, so the
+      contract sees exactly what the Lambda sees, malformed records included;
+    - a binary `data` column (with `sequenceNumber`, `shardId` or `approximateArrivalTimestamp` when
+      present): the raw frame of Spark's Kinesis connectors (qubole/kinesis-sql, which Glue's options
+      derive from);
+    - anything else, such as a frame Glue parsed with a `schema`, stops the job at start with the columns
+      it got: records Glue could not parse would never reach the contract, and would be lost unseen.
+    The arrival time is `__src_timestamp` (documented for `addRecordTimestamp` "true", its type is not:
+    a timestamp, epoch milliseconds and text are taken). Shard and sequence number are null when the
+    source does not give them.
     """
-    names = set(frame.columns)
-    if "data" in names and dict(frame.dtypes)["data"] == "binary":
+    types = dict(frame.dtypes)
+    text = next((name for name in GLUE_TEXT_COLUMNS if types.get(name) == "string"), None)
+    if text is not None:
+        data = _quoted(text).cast("binary")
+    elif types.get("data") == "binary":
         data = F.col("data")
     else:
-        payload = [name for name in frame.columns if not name.startswith("__")]
-        data = F.encode(F.to_json(F.struct(*payload)), "UTF-8")
-    if "__src_timestamp" in names:
-        arrival = F.col("__src_timestamp").cast("long")
-    elif "approximateArrivalTimestamp" in names:
-        arrival = _millis("approximateArrivalTimestamp")
-    else:
-        arrival = F.expr("unix_millis(current_timestamp())")
-    shard = F.col("shardId") if "shardId" in names else F.lit(None).cast("string")
-    sequence = F.col("sequenceNumber") if "sequenceNumber" in names else F.lit(None).cast("string")
+        described = ", ".join(f"{name} {kind}" for name, kind in frame.dtypes)
+        raise SourceShapeError(
+            f"the Kinesis source gave columns ({described}), not the records' bytes: the job needs "
+            f'connection options classification "json" and inferSchema "true" (one text column, '
+            f"{GLUE_TEXT_COLUMNS[0]}) or a binary data column; a parsed frame would lose the records "
+            "Glue cannot parse"
+        )
+    shard = F.col("shardId") if "shardId" in types else F.lit(None).cast("string")
+    sequence = F.col("sequenceNumber") if "sequenceNumber" in types else F.lit(None).cast("string")
     return frame.select(
         data.alias("data"),
-        arrival.alias("arrival_ms"),
+        _arrival(frame).alias("arrival_ms"),
         shard.alias("shard_id"),
         sequence.alias("sequence_number"),
     )

@@ -69,6 +69,11 @@ def late_watermark_ms(spark: SparkSession, checkpoint_location: str, batch_id: i
     return int(json.loads(lines[1]).get("batchWatermarkMs", 0))
 
 
+def log_manifest(manifest: dict) -> None:
+    """Log a finished batch's manifest as one JSON line on stdout (on Glue, the job's output log)."""
+    print(json.dumps(manifest, sort_keys=True), flush=True)
+
+
 class BatchWriter:
     """The `forEachBatch` function: splits a micro-batch of `pipeline.assemble` and writes every output."""
 

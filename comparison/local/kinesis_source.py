@@ -220,12 +220,19 @@ class KinesisStreamReader(DataSourceStreamReader):
             if "startingtimestampms" not in options:
                 raise KinesisSourceError("startingPosition AT_TIMESTAMP needs the option startingTimestampMs")
             self.starting_timestamp_ms = int(options["startingtimestampms"])
-        raw_limit = options.get("maxrecordsperbatch")
-        self.max_records = int(raw_limit) if raw_limit else None
-        if self.max_records is not None and self.max_records < 1:
-            raise KinesisSourceError("maxRecordsPerBatch must be at least 1")
+        self.max_records = self._limit(options, "maxRecordsPerBatch")
+        self.max_per_shard = self._limit(options, "maxRecordsPerShard")
         # Driver-side read-ahead: per shard, the last sequence number read and the iterator after it.
         self._cursors: dict[str, tuple[str, str | None]] = {}
+
+    @staticmethod
+    def _limit(options: dict[str, str], name: str) -> int | None:
+        raw = options.get(name.lower())
+        if not raw:
+            return None
+        if not raw.isdigit() or int(raw) < 1:
+            raise KinesisSourceError(f"{name} must be a whole number of at least 1, not {raw!r}")
+        return int(raw)
 
     def _kinesis(self):
         return _shared_client(self.options)
@@ -288,6 +295,8 @@ class KinesisStreamReader(DataSourceStreamReader):
             if remaining is not None and remaining <= 0:
                 break
             budget = None if remaining is None else max(1, remaining // (len(shard_ids) - index))
+            if self.max_per_shard is not None:
+                budget = self.max_per_shard if budget is None else min(budget, self.max_per_shard)
             position = ShardPosition.from_json(end[shard_id])
             last, taken = self._read_ahead(shard_id, position, budget)
             if remaining is not None:
@@ -317,7 +326,8 @@ class KinesisStreamReader(DataSourceStreamReader):
 
 class KinesisDataSource(DataSource):
     """`format("kinesis-local")`: options streamName, endpointUrl, region, startingPosition
-    (TRIM_HORIZON, LATEST, AT_TIMESTAMP with startingTimestampMs), maxRecordsPerBatch."""
+    (TRIM_HORIZON, LATEST, AT_TIMESTAMP with startingTimestampMs), maxRecordsPerBatch (in all),
+    maxRecordsPerShard (per shard and micro-batch, as Glue's maxFetchRecordsPerShard)."""
 
     @classmethod
     def name(cls) -> str:

@@ -6,9 +6,9 @@ Marked glue_compat: the same tests run on Glue 4.0's runtime (Python 3.10, PySpa
 from __future__ import annotations
 
 import base64
-import json
 
 import pytest
+from pyspark.sql import functions as F
 
 from glue_streaming import pipeline
 from shared.enrichment import Registry
@@ -159,11 +159,39 @@ def test_from_glue_kinesis_keeps_raw_bytes_and_arrival(spark):
     )
 
 
-def test_from_glue_kinesis_reserialises_a_parsed_frame(spark):
-    frame = spark.createDataFrame(
-        [("a", "dev-1", iso(T0), str(ARRIVAL))],
-        "event_id string, device_id string, event_time string, __src_timestamp string",
+@pytest.mark.parametrize("column", pipeline.GLUE_TEXT_COLUMNS)
+def test_from_glue_kinesis_gives_back_the_exact_bytes_of_glues_text_column(spark, column):
+    # What Glue gives with inferSchema "true": cast(data AS string). Bytes that are not UTF-8, or not JSON,
+    # must come back unchanged so that the contract refuses them with the Lambda's reasons.
+    payloads = [telemetry("a", "dev-1", T0), b"\xff\xfe not utf-8", b"not json", "caf\u00e9".encode()]
+    rows = [(data, ARRIVAL) for data in payloads]
+    frame = spark.createDataFrame(rows, "data binary, arrival long").select(
+        F.col("data").cast("string").alias(column), F.expr("timestamp_millis(arrival)").alias("__src_timestamp")
     )
-    row = pipeline.from_glue_kinesis(frame).collect()[0]
-    assert json.loads(bytes(row["data"])) == {"event_id": "a", "device_id": "dev-1", "event_time": iso(T0)}
-    assert row["arrival_ms"] == ARRIVAL
+    got = pipeline.from_glue_kinesis(frame).collect()
+    assert [bytes(r["data"]) for r in got] == payloads
+    assert {r["arrival_ms"] for r in got} == {ARRIVAL}
+    assert {(r["shard_id"], r["sequence_number"]) for r in got} == {(None, None)}
+
+
+@pytest.mark.parametrize("kind", ["long", "string"])
+def test_from_glue_kinesis_takes_the_src_timestamp_as_millis_or_text(spark, kind):
+    value = ARRIVAL if kind == "long" else "2025-11-28T17:00:00Z"
+    frame = spark.createDataFrame([("{}", value)], f"`{pipeline.GLUE_TEXT_COLUMNS[0]}` string, __src_timestamp {kind}")
+    arrival = pipeline.from_glue_kinesis(frame).collect()[0]["arrival_ms"]
+    assert arrival == (ARRIVAL if kind == "long" else 1764349200000)
+
+
+def test_from_glue_kinesis_refuses_a_parsed_frame_naming_its_columns(spark):
+    # A frame Glue parsed with a schema: records it could not parse would never reach the contract.
+    frame = spark.createDataFrame(
+        [("a", "dev-1", iso(T0), ARRIVAL)], "event_id string, device_id string, event_time string, __src_timestamp long"
+    )
+    with pytest.raises(pipeline.SourceShapeError, match=r"event_id string, device_id string.*inferSchema"):
+        pipeline.from_glue_kinesis(frame)
+
+
+def test_from_glue_kinesis_refuses_a_frame_without_arrival_time(spark):
+    frame = spark.createDataFrame([("{}",)], f"`{pipeline.GLUE_TEXT_COLUMNS[0]}` string")
+    with pytest.raises(pipeline.SourceShapeError, match="addRecordTimestamp"):
+        pipeline.from_glue_kinesis(frame)
