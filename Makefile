@@ -1,16 +1,27 @@
 # Two commands for a newcomer: `make compare` (the local comparison, writes a report) and `make test`.
-# Both set up what they need on first use: .venv (Python 3.11), node_modules (kinesalite) and
-# .venv-glue (Python 3.10 + PySpark 3.3.0, the versions of AWS Glue 4.0) for the compatibility suite.
+# Both set up what they need on first use: .venv (Python 3.11), node_modules (kinesalite) and, for the
+# Glue compatibility suites, one .venv-glue-V per Glue version V the template offers (its Python and Spark).
 
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Glue 4.0 runs Python 3.10: use a real 3.10 for the compatibility suite (pyenv's, if on PATH).
-GLUE_PYTHON ?= $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'print(1)' >/dev/null 2>&1 && echo python3.10 || \
-	(command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1))
-GLUE_VENV := .venv-glue
-GLUE_STAMP := $(GLUE_VENV)/.installed
+# The Glue versions template.yaml offers (GlueVersion): each has a compatibility suite on its exact Python and
+# Spark (AWS Glue release notes; ../shared/reference/aws-facts.md). 5.0, 5.1 and 6.0 are not offered: on their
+# Spark (3.5.4, 3.5.6, 4.1.1) planning the assembled pipeline runs out of heap (`make test-glue-5.1` shows it).
+GLUE_VERSIONS := 4.0
+GLUE_4.0_PYTHON := 3.10
+GLUE_4.0_SPARK := 3.3.0
+GLUE_5.0_PYTHON := 3.11
+GLUE_5.0_SPARK := 3.5.4
+GLUE_5.1_PYTHON := 3.11
+GLUE_5.1_SPARK := 3.5.6
+GLUE_6.0_PYTHON := 3.13
+GLUE_6.0_SPARK := 4.1.1
+# A Python X.Y that runs: on PATH, else pyenv's (this kind of machine has 3.10, 3.11 and 3.13 there).
+find_python = $(shell command -v python$(1) >/dev/null 2>&1 && python$(1) -c 'print(1)' >/dev/null 2>&1 && echo python$(1) || \
+	(command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/$(1).*/bin/python$(1) 2>/dev/null | tail -n 1))
+GLUE_STAMPS := $(foreach v,$(GLUE_VERSIONS),.venv-glue-$(v)/.installed)
 # The template's security scanner (checkov) pins libraries the main environment cannot take: its own venv.
 SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
@@ -22,7 +33,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup test test-main test-glue compare bench soak load lint clean
 
-setup: $(STAMP) node_modules/.installed $(GLUE_STAMP) $(SCAN_STAMP)
+setup: $(STAMP) node_modules/.installed $(GLUE_STAMPS) $(SCAN_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +45,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(GLUE_STAMP): requirements-glue.txt
-	@if [ -z "$(GLUE_PYTHON)" ]; then echo "Python 3.10 not found: it is needed for the Glue 4.0 compatibility suite (set GLUE_PYTHON)."; exit 1; fi
-	$(GLUE_PYTHON) -m venv $(GLUE_VENV)
-	$(GLUE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(GLUE_VENV)/bin/python -m pip install --quiet -r requirements-glue.txt
+.venv-glue-%/.installed: requirements-glue.txt
+	@python="$(call find_python,$(GLUE_$*_PYTHON))"; \
+	if [ -z "$(GLUE_$*_SPARK)" ]; then echo "Glue $* is not one of GLUE_VERSIONS ($(GLUE_VERSIONS))."; exit 1; fi; \
+	if [ -z "$$python" ]; then echo "Python $(GLUE_$*_PYTHON) not found: the Glue $* compatibility suite needs it."; exit 1; fi; \
+	echo "Glue $*: Python $(GLUE_$*_PYTHON) ($$python), PySpark $(GLUE_$*_SPARK)"; \
+	$$python -m venv .venv-glue-$*
+	.venv-glue-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-glue-$*/bin/python -m pip install --quiet -r requirements-glue.txt "pyspark==$(GLUE_$*_SPARK)"
 	touch $@
 
 $(SCAN_STAMP): requirements-scan.txt
@@ -47,8 +61,8 @@ $(SCAN_STAMP): requirements-scan.txt
 	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
 	touch $@
 
-# The whole suite: the main suite on Python 3.11 + PySpark 4, then the Glue 4.0 compatibility suite
-# (shared contract and Glue pipeline on Python 3.10 + PySpark 3.3.0). One after the other: 2 cores.
+# The whole suite: the main suite (Python 3.11, PySpark 4), then the Glue compatibility suite on each Glue
+# version's Python and Spark. One after the other: 2 cores.
 test: setup
 	$(MAKE) --no-print-directory test-main
 	$(MAKE) --no-print-directory test-glue
@@ -56,11 +70,19 @@ test: setup
 test-main: $(STAMP) node_modules/.installed $(SCAN_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Only the folders whose tests run on Glue's Python alone (PySpark and the shared contract, no boto3).
-GLUE_TEST_PATHS := tests/shared $(wildcard tests/glue_streaming)
+# Only the folders whose tests run on Glue's Python alone (PySpark and the shared contract, no boto3):
+# the contract, the differential test, the pipeline, streaming and replay.
+GLUE_TEST_PATHS := tests/shared tests/glue_streaming
 
-test-glue: $(GLUE_STAMP)
-	$(GLUE_VENV)/bin/python -m pytest -m glue_compat -p no:cacheprovider $(PYTEST_ARGS) $(GLUE_TEST_PATHS)
+test-glue: $(GLUE_STAMPS)
+	@for v in $(GLUE_VERSIONS); do \
+		echo "== Glue $$v compatibility suite (Python $$(.venv-glue-$$v/bin/python -c 'import platform; print(platform.python_version())'), PySpark $$(.venv-glue-$$v/bin/python -c 'import pyspark; print(pyspark.__version__)'))"; \
+		.venv-glue-$$v/bin/python -m pytest -m glue_compat -p no:cacheprovider $(PYTEST_ARGS) $(GLUE_TEST_PATHS) || exit 1; \
+	done
+
+# One Glue version's suite: make test-glue-5.1
+test-glue-%: .venv-glue-%/.installed
+	.venv-glue-$*/bin/python -m pytest -m glue_compat -p no:cacheprovider $(PYTEST_ARGS) $(GLUE_TEST_PATHS)
 
 compare: $(STAMP) node_modules/.installed
 	$(PY) -m comparison run --mode local --profile quick --out $(OUT)
@@ -82,4 +104,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) $(GLUE_VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis .aws-sam runs
+	rm -rf $(VENV) .venv-glue .venv-glue-* $(SCAN_VENV) node_modules .pytest_cache .hypothesis .aws-sam runs

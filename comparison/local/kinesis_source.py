@@ -31,7 +31,11 @@ from typing import Any
 
 import pyarrow as pa
 from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
-from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadLimit, ReadMaxRows
+
+try:  # Admission control (read limits) came with PySpark 4.2; 4.0 and 4.1 call latestOffset() alone.
+    from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
+except ImportError:
+    ReadAllAvailable = ReadMaxRows = None
 
 SCHEMA = "data binary, arrival_ms long, shard_id string, sequence_number string, partition_key string"
 ARROW_SCHEMA = pa.schema(
@@ -224,6 +228,8 @@ class KinesisStreamReader(DataSourceStreamReader):
         self.max_per_shard = self._limit(options, "maxRecordsPerShard")
         # Driver-side read-ahead: per shard, the last sequence number read and the iterator after it.
         self._cursors: dict[str, tuple[str, str | None]] = {}
+        # Where the last batch this reader planned ends (its start offset, before the first).
+        self._planned_end: dict | None = None
 
     @staticmethod
     def _limit(options: dict[str, str], name: str) -> int | None:
@@ -259,10 +265,11 @@ class KinesisStreamReader(DataSourceStreamReader):
         """Each shard's starting position; LATEST is the time the query first started."""
         if self.starting_position == "LATEST":
             self.starting_timestamp_ms = int(time.time() * 1000)
-        return {shard: self._new_shard_position().to_json() for shard in self._shard_ids()}
+        self._planned_end = {shard: self._new_shard_position().to_json() for shard in self._shard_ids()}
+        return dict(self._planned_end)
 
-    def getDefaultReadLimit(self) -> ReadLimit:
-        """maxRecordsPerBatch, if set, bounds each micro-batch."""
+    def getDefaultReadLimit(self) -> Any:
+        """maxRecordsPerBatch, if set, bounds each micro-batch (PySpark 4.2 on)."""
         return ReadMaxRows(self.max_records) if self.max_records else ReadAllAvailable()
 
     def _read_ahead(self, shard_id: str, start: ShardPosition, budget: int | None) -> tuple[str | None, int]:
@@ -283,14 +290,21 @@ class KinesisStreamReader(DataSourceStreamReader):
                 break
         return last, taken
 
-    def latestOffset(self, start: dict, limit: ReadLimit) -> dict:
-        """Where this batch ends: per shard, the last record available now (bounded by the read limit)."""
-        end = dict(start)
+    def latestOffset(self, start: dict | None = None, limit: Any = None) -> dict:
+        """Where this batch ends: per shard, the last record available now (bounded by maxRecordsPerBatch).
+
+        PySpark 4.2 on passes the batch's start; 4.0 and 4.1 do not, and the batch starts where the
+        previous one this reader planned ended. After a restart on those versions the reader has planned
+        none, and reads to the end of each shard, unbounded: a bounded read from the shard's start could
+        end before what the checkpoint has already committed.
+        """
+        known = start if start is not None else self._planned_end
+        end = dict(known or {})
         shard_ids = self._shard_ids()
         for shard_id in shard_ids:
             end.setdefault(shard_id, ShardPosition().to_json())
         # A row limit is shared out among the shards; what one shard leaves unused goes to the next.
-        remaining = limit.max_rows if isinstance(limit, ReadMaxRows) else None
+        remaining = self.max_records if known is not None else None
         for index, shard_id in enumerate(shard_ids):
             if remaining is not None and remaining <= 0:
                 break
@@ -303,6 +317,7 @@ class KinesisStreamReader(DataSourceStreamReader):
                 remaining -= taken
             if last is not None and (position.sequence is None or _sequence(last) > _sequence(position.sequence)):
                 end[shard_id] = ShardPosition(sequence=last).to_json()
+        self._planned_end = end
         return end
 
     def partitions(self, start: dict, end: dict) -> list[ShardRange]:

@@ -128,9 +128,20 @@ def test_the_glue_job_is_gluestreaming_with_the_script_and_the_shared_code(expan
     version = libs["Properties"]["CodeVersion"]["Ref"]
     assert resources[version]["Type"] == "AWS::Lambda::Version"
     parameters = expanded["Parameters"]
-    assert parameters["GlueVersion"]["Default"] == "4.0"
     assert parameters["GlueWorkerType"]["Default"] == "G.025X"
     assert set(parameters["GlueWorkerType"]["AllowedValues"]) == {"G.025X", "G.1X", "G.2X"}
+
+
+def test_every_offered_glue_version_has_a_compatibility_suite_and_the_default_is_the_newest(expanded):
+    # The Makefile's GLUE_VERSIONS, each with its Python and Spark, drive `make test-glue`.
+    makefile = (ROOT / "Makefile").read_text()
+    suites = next(line for line in makefile.splitlines() if line.startswith("GLUE_VERSIONS :="))
+    versions = suites.split(":=", 1)[1].split()
+    for version in versions:
+        assert f"GLUE_{version}_PYTHON :=" in makefile and f"GLUE_{version}_SPARK :=" in makefile
+    offered = expanded["Parameters"]["GlueVersion"]
+    assert offered["AllowedValues"] == versions == ["4.0"]
+    assert offered["Default"] == max(versions, key=lambda v: tuple(map(int, v.split("."))))
 
 
 def test_the_glue_jobs_arguments_resolve_as_the_entry_script_and_the_local_runner_read_them():

@@ -7,7 +7,6 @@ text, not as numbers). Both must give the same batches.
 from __future__ import annotations
 
 import pytest
-from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
 
 from comparison.local.kinesis_source import (
     KinesisSourceError,
@@ -55,7 +54,7 @@ def test_batches_cover_the_stream_once_in_sequence_order(stream):
     seen = []
     for more in (0, 12, 0, 30):
         put(stream, more, start=1000 + len(seen))
-        end = source.latestOffset(start, ReadAllAvailable())
+        end = source.latestOffset(start)
         rows = read_batch(source, start, end)
         seen.extend(rows)
         start = end
@@ -64,16 +63,15 @@ def test_batches_cover_the_stream_once_in_sequence_order(stream):
     for shard in {r["shard_id"] for r in seen}:
         numbers = [int(r["sequence_number"]) for r in seen if r["shard_id"] == shard]
         assert numbers == sorted(numbers)
-    assert source.latestOffset(start, ReadAllAvailable()) == start  # nothing new: the same offset
+    assert source.latestOffset(start) == start  # nothing new: the same offset
 
 
 def test_a_read_limit_splits_the_backlog_without_loss(stream):
     put(stream, 300)
     source = reader(stream, maxRecordsPerBatch="50")
-    assert isinstance(source.getDefaultReadLimit(), ReadMaxRows)
     start, seen, batches = source.initialOffset(), [], 0
     while True:
-        end = source.latestOffset(start, source.getDefaultReadLimit())
+        end = source.latestOffset(start)
         if end == start:
             break
         rows = read_batch(source, start, end)
@@ -84,11 +82,36 @@ def test_a_read_limit_splits_the_backlog_without_loss(stream):
     assert batches >= 6
 
 
+def test_a_per_shard_limit_bounds_each_shard(stream):
+    put(stream, 120)
+    source = reader(stream, maxRecordsPerShard="20")
+    start = source.initialOffset()
+    rows = read_batch(source, start, source.latestOffset(start))
+    per_shard = {shard: sum(1 for r in rows if r["shard_id"] == shard) for shard in {r["shard_id"] for r in rows}}
+    assert per_shard and all(count <= 20 for count in per_shard.values())
+
+
+def test_without_a_start_the_reader_goes_on_from_the_batch_it_planned(stream):
+    # PySpark 4.0 and 4.1 call latestOffset() with no arguments.
+    source = reader(stream, maxRecordsPerBatch="30")
+    first_start = source.initialOffset()
+    put(stream, 50)
+    first = source.latestOffset()
+    second = source.latestOffset()
+    rows = read_batch(source, first_start, first) + read_batch(source, first, second)
+    assert len(rows) == 50 and len(read_batch(source, first_start, first)) <= 30
+    # A restarted driver has planned nothing: it reads to the end of each shard, whatever the limit, so
+    # that it never plans an end before what a checkpoint has committed.
+    put(stream, 40, start=500)
+    restarted = reader(stream, maxRecordsPerBatch="30")
+    assert len(read_batch(restarted, second, restarted.latestOffset())) == 40
+
+
 def test_a_replay_reads_the_same_records_from_a_fresh_reader(stream):
     put(stream, 40)
     first = reader(stream)
     start = first.initialOffset()
-    end = first.latestOffset(start, ReadAllAvailable())
+    end = first.latestOffset(start)
     put(stream, 10)  # records after the batch's end must not leak into its replay
     again = reader(stream)  # a restarted driver: no read-ahead state
     assert read_batch(again, start, end) == read_batch(first, start, end)
@@ -99,7 +122,7 @@ def test_arrival_times_and_keys_come_through(stream):
     put(stream, 3)
     source = reader(stream)
     start = source.initialOffset()
-    rows = read_batch(source, start, source.latestOffset(start, ReadAllAvailable()))
+    rows = read_batch(source, start, source.latestOffset(start))
     assert all(r["arrival_ms"] > 1_700_000_000_000 and r["partition_key"].startswith("key-") for r in rows)
 
 
@@ -108,7 +131,7 @@ def test_latest_starts_after_what_is_already_there(stream):
     source = reader(stream, startingPosition="LATEST")
     start = source.initialOffset()
     put(stream, 3, start=100)
-    rows = read_batch(source, start, source.latestOffset(start, ReadAllAvailable()))
+    rows = read_batch(source, start, source.latestOffset(start))
     assert sorted(r["data"] for r in rows) == [b"record-100", b"record-101", b"record-102"]
 
 
@@ -127,6 +150,7 @@ def test_a_range_beyond_the_stream_is_an_error_not_a_short_batch(stream):
         ({"streamName": "s", "startingPosition": "EARLIEST"}, "startingPosition"),
         ({"streamName": "s", "startingPosition": "AT_TIMESTAMP"}, "startingTimestampMs"),
         ({"streamName": "s", "maxRecordsPerBatch": "0"}, "at least 1"),
+        ({"streamName": "s", "maxRecordsPerShard": "ten"}, "maxRecordsPerShard must be a whole number"),
     ],
 )
 def test_bad_options_are_clear_errors(options, message):
