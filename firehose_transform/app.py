@@ -48,8 +48,7 @@ RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024
 # Room kept for what the per-record estimate leaves out (the envelope, key quoting, separators).
 RESPONSE_MARGIN_BYTES = 64 * 1024
 RECORD_ENVELOPE_BYTES = 64
-RESPONSE_TOO_LARGE = "response_too_large"
-NOT_BASE64 = "not_base64"
+RESPONSE_TOO_LARGE, NOT_BASE64, BAD_ARRIVAL_TIME = c.RESPONSE_TOO_LARGE, c.NOT_BASE64, c.BAD_ARRIVAL_TIME
 FAILURES_PER_LOG_LINE = 500
 
 logger = Logger()
@@ -109,6 +108,28 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
+def _arrival_problem(arrival: Any) -> str | None:
+    """BAD_ARRIVAL_TIME unless `arrival` is a finite number of epoch milliseconds (Firehose sends one)."""
+    if arrival.__class__ in (int, float) and arrival == arrival and abs(arrival) < 2**62:
+        return None
+    return BAD_ARRIVAL_TIME
+
+
+def _canonical_base64(raw: Any, a2b: Any, b2a: Any) -> bytes | None:
+    """The decoded bytes if `raw` is canonical base64 (what Firehose sends), else None.
+
+    Python's decoder skips characters outside the alphabet and ignores what follows the padding, so
+    a record is taken only when encoding its bytes again gives exactly the text that came.
+    """
+    if raw.__class__ is not str:
+        return None
+    try:
+        data = a2b(raw)
+    except (binascii.Error, ValueError):
+        return None
+    return data if b2a(data, newline=False).decode() == raw else None
+
+
 def transform_event(
     event: dict[str, Any], registry: Registry, partitioning: bool = False
 ) -> tuple[dict[str, Any], Counter, list[dict[str, Any]]]:
@@ -143,10 +164,13 @@ def transform_event(
         arrival = kinesis.get("approximateArrivalTimestamp") if kinesis else None
         if arrival is None:
             arrival = record.get("approximateArrivalTimestamp", now_ms)
-        try:
-            outcome = curate(a2b(raw), int(arrival))
-        except (binascii.Error, ValueError, TypeError):
-            outcome = None
+        outcome, reason = None, _arrival_problem(arrival)
+        if reason is None:
+            data = _canonical_base64(raw, a2b, b2a)
+            if data is None:
+                reason = NOT_BASE64
+            else:
+                outcome = curate(data, int(arrival))
         if outcome is not None and outcome.status == ok:
             curated = enrich(outcome.record)
             encoded = b2a(dumps(curated, option=newline), newline=False).decode()
@@ -163,7 +187,7 @@ def transform_event(
                 continue
             reason, field = RESPONSE_TOO_LARGE, None
         elif outcome is None:
-            reason, field = NOT_BASE64, None
+            field = None
         elif outcome.status == c.DROPPED:
             append({"recordId": record_id, "result": DROPPED, "data": raw})
             used += fixed
@@ -173,7 +197,7 @@ def transform_event(
             reason, field = outcome.reason, outcome.field
         # Firehose checks every returned data field as base64, and writes failed records from its
         # own copy: a record that was not base64 comes back empty rather than failing the batch.
-        append({"recordId": record_id, "result": PROCESSING_FAILED, "data": raw if outcome is not None else ""})
+        append({"recordId": record_id, "result": PROCESSING_FAILED, "data": "" if reason == NOT_BASE64 else raw})
         used += fixed
         failures.append({"recordId": record_id, "reason": reason, "field": field})
     counts = Counter({OK: ok_count, DROPPED: dropped_count, PROCESSING_FAILED: len(failures)})

@@ -52,6 +52,15 @@ REASONS = (
     FUTURE_TIMESTAMP,
 )
 
+# Reasons of the Firehose envelope rather than the record: the event's base64 is not canonical (Firehose
+# sends canonical base64), its arrival time is not a number of milliseconds, or the Lambda's response
+# would pass 6 MB. The Glue job reads bytes and arrival times from its source, so only path A gives them.
+NOT_BASE64 = "not_base64"
+BAD_ARRIVAL_TIME = "bad_arrival_time"
+RESPONSE_TOO_LARGE = "response_too_large"
+ENVELOPE_REASONS = (NOT_BASE64, BAD_ARRIVAL_TIME, RESPONSE_TOO_LARGE)
+ALL_REASONS = REASONS + ENVELOPE_REASONS
+
 # Outcomes of the per-record transform. They map onto Firehose's results (Ok, Dropped, ProcessingFailed)
 # and onto the Glue job's sinks (curated or maintenance, dropped counter, quarantine).
 OK = "ok"

@@ -42,6 +42,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from comparison.local.servers import last_sequence_number
 from comparison.local.template import Template, TemplateError
 
 MB = 1024 * 1024
@@ -323,6 +324,7 @@ class FirehoseSimulator:
         self.checkpoint_path = Path(checkpoint_path)
         self.starting_position = starting_position
         self.starting_timestamp = starting_timestamp
+        self._latest_start: dict[str, str | None] = {}
         self.poll_interval_s = poll_interval_s
         summary = kinesis.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
         self.stream_arn = summary["StreamARN"]
@@ -405,6 +407,15 @@ class FirehoseSimulator:
     def _iterator(self, shard_id: str, after: str | None = None) -> str:
         arguments: dict[str, Any] = {"StreamName": self.stream_name, "ShardId": shard_id}
         after = after or self._checkpoint.get(shard_id)
+        if after is None and self.starting_position == "LATEST":
+            # LATEST as a position (after the last record present at the first start), so that an
+            # iterator taken again after it expired does not skip what arrived in between.
+            if shard_id not in self._latest_start:
+                self._latest_start[shard_id] = last_sequence_number(self.kinesis, self.stream_name, shard_id)
+            after = self._latest_start[shard_id]
+            if after is None:
+                arguments.update(ShardIteratorType="TRIM_HORIZON")
+                return self.kinesis.get_shard_iterator(**arguments)["ShardIterator"]
         if after is not None:
             arguments.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=after)
         elif self.starting_position == "AT_TIMESTAMP":

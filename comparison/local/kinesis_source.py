@@ -23,7 +23,6 @@ to 56 digits: they are ordered as integers, never as text.
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -256,16 +255,20 @@ class KinesisStreamReader(DataSourceStreamReader):
             if not token:
                 return shards
 
-    def _new_shard_position(self) -> ShardPosition:
-        if self.starting_position == "TRIM_HORIZON":
-            return ShardPosition()
-        return ShardPosition(timestamp_ms=self.starting_timestamp_ms)
+    def _new_shard_position(self, shard_id: str) -> ShardPosition:
+        if self.starting_position == "AT_TIMESTAMP":
+            return ShardPosition(timestamp_ms=self.starting_timestamp_ms)
+        if self.starting_position == "LATEST":
+            # After the last record the shard holds now (its start if it holds none): a position that
+            # a replay finds again, unlike a LATEST iterator or the local clock.
+            last, _ = self._read_ahead(shard_id, ShardPosition(), None)
+            return ShardPosition(sequence=last)
+        return ShardPosition()
 
     def initialOffset(self) -> dict:
-        """Each shard's starting position; LATEST is the time the query first started."""
-        if self.starting_position == "LATEST":
-            self.starting_timestamp_ms = int(time.time() * 1000)
-        self._planned_end = {shard: self._new_shard_position().to_json() for shard in self._shard_ids()}
+        """Each shard's starting position: its trim horizon, a timestamp, or (LATEST) after the last record
+        it holds when the query first starts."""
+        self._planned_end = {shard: self._new_shard_position(shard).to_json() for shard in self._shard_ids()}
         return dict(self._planned_end)
 
     def getDefaultReadLimit(self) -> Any:

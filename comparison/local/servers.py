@@ -138,20 +138,33 @@ def create_stream(kinesis, name: str, shards: int, timeout_s: float = 30.0) -> s
     raise ServerError(f"stream {name} not ACTIVE after {timeout_s} s")
 
 
+def _shard_pages(kinesis, stream: str, shard_id: str):
+    """A shard's GetRecords pages from TRIM_HORIZON until caught up."""
+    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    while iterator:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+        yield page["Records"]
+        # kinesalite reports no lag even with data ahead; an empty page with no lag is the end.
+        if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
+            return
+        iterator = page.get("NextShardIterator")
+
+
 def read_stream(kinesis, stream: str) -> dict[str, list[dict]]:
     """Every record of every shard, in shard order, read from TRIM_HORIZON until caught up."""
     records: dict[str, list[dict]] = {}
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        shard_id = shard["ShardId"]
-        iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
-            "ShardIterator"
-        ]
-        records[shard_id] = []
-        while iterator:
-            page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
-            records[shard_id].extend(page["Records"])
-            # kinesalite reports no lag even with data ahead; an empty page with no lag is the end.
-            if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
-                break
-            iterator = page.get("NextShardIterator")
+        records[shard["ShardId"]] = [r for page in _shard_pages(kinesis, stream, shard["ShardId"]) for r in page]
     return records
+
+
+def last_sequence_number(kinesis, stream: str, shard_id: str) -> str | None:
+    """The sequence number of the last record a shard holds now (None if it holds none): where LATEST
+    starts, as a position that can be found again."""
+    last = None
+    for page in _shard_pages(kinesis, stream, shard_id):
+        if page:
+            last = page[-1]["SequenceNumber"]
+    return last

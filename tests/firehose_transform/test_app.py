@@ -233,3 +233,63 @@ def test_any_bytes_yield_a_valid_response_and_never_raise(payloads):
     response, counts, _ = app.transform_event(event, Registry({}))
     check_response(event, response)
     assert sum(counts[r] for r in RESULTS) == len(payloads)
+
+
+@settings(max_examples=150)
+@given(
+    # A length that is not a multiple of 3, so that the encoding ends in padding.
+    st.binary(min_size=1, max_size=200).filter(lambda b: len(b) % 3),
+    st.one_of(
+        st.tuples(st.just("after"), st.sampled_from(["=", "A", "QQ==", "AAAA"])),
+        st.tuples(st.just("inside"), st.sampled_from(["!", "\n", " ", "\t", "*", "-", "_"])),
+    ),
+    st.integers(min_value=0, max_value=10),
+)
+def test_base64_that_is_not_canonical_is_refused_with_its_reason(payload, change, where):
+    # Firehose sends canonical base64. Text with characters outside the alphabet, or more after the padding,
+    # decodes leniently to some bytes in Python: the handler must not take those bytes as the record.
+    encoded = base64.b64encode(payload).decode()
+    place, extra = change
+    encoded = encoded + extra if place == "after" else encoded[:where] + extra + encoded[where:]
+    event = {"records": [{"recordId": "0", "approximateArrivalTimestamp": 1_764_347_746_000, "data": encoded}]}
+    response, _, failures = app.transform_event(event, Registry({}))
+    check_response(event, response)
+    assert [(r["result"], r["data"]) for r in response["records"]] == [("ProcessingFailed", "")]
+    assert [f["reason"] for f in failures] == [c.NOT_BASE64]
+
+
+def test_canonical_base64_of_a_good_record_is_still_taken():
+    payload = (ROOT / "events" / "kinesis_source.json").read_text()
+    event = json.loads(payload)
+    _, counts, _ = app.transform_event(event, Registry({}))
+    assert counts["Ok"] > 0 and not counts[f"reason:{c.NOT_BASE64}"]
+
+
+@settings(max_examples=100)
+@given(
+    st.one_of(
+        st.text(max_size=20),
+        st.booleans(),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e300]),
+    ),
+    st.booleans(),
+)
+def test_an_arrival_time_that_is_not_a_number_has_its_own_reason_and_keeps_the_data(arrival, from_kinesis):
+    data = base64.b64encode(b'{"event_id": "x"}').decode()
+    record = {"recordId": "0", "data": data}
+    if from_kinesis:
+        record["kinesisRecordMetadata"] = {"approximateArrivalTimestamp": arrival, "shardId": "shardId-0"}
+    else:
+        record["approximateArrivalTimestamp"] = arrival
+    event = {"records": [record]}
+    response, _, failures = app.transform_event(event, Registry({}))
+    check_response(event, response)
+    assert [(r["result"], r["data"]) for r in response["records"]] == [("ProcessingFailed", data)]
+    assert [f["reason"] for f in failures] == [c.BAD_ARRIVAL_TIME]
+
+
+def test_every_reason_the_handler_gives_is_known_to_the_contract():
+    assert set(c.ALL_REASONS) == set(c.REASONS) | {c.NOT_BASE64, c.BAD_ARRIVAL_TIME, c.RESPONSE_TOO_LARGE}
+    assert {app.NOT_BASE64, app.BAD_ARRIVAL_TIME, app.RESPONSE_TOO_LARGE} <= set(c.ALL_REASONS)

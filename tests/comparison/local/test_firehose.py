@@ -87,7 +87,7 @@ def produce(aws, count, size=200):
     return events
 
 
-def make(aws, tmp_path, handler, **settings):
+def make(aws, tmp_path, handler, starting_position="TRIM_HORIZON", **settings):
     values = dict(name="etl", lambda_arn=LAMBDA_ARN, processor_interval_s=0, buffer_interval_s=0, prefix="out/")
     values.update(settings)
     return FirehoseSimulator(
@@ -99,6 +99,7 @@ def make(aws, tmp_path, handler, **settings):
         handler=handler,
         checkpoint_path=tmp_path / "checkpoint.json",
         poll_interval_s=0.05,
+        starting_position=starting_position,
     )
 
 
@@ -527,3 +528,40 @@ def test_an_expired_iterator_resumes_after_the_last_record_read(aws, tmp_path):
     delivered = lines(objects(aws, "out/").values())
     assert len(delivered) == 40
     assert {e.payload(0) for e in more} <= set(delivered)
+
+
+class ExpiringOnce:
+    """Kinesis whose next GetRecords finds its iterator expired (an outage over 5 minutes)."""
+
+    def __init__(self, real):
+        self.real, self.expired = real, True
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def get_records(self, **kwargs):
+        if self.expired:
+            self.expired = False
+            raise ClientError({"Error": {"Code": "ExpiredIteratorException", "Message": "expired"}}, "GetRecords")
+        return self.real.get_records(**kwargs)
+
+
+def test_latest_starts_after_what_the_stream_held_at_the_first_start(aws, tmp_path):
+    produce(aws, 20)
+    simulator = make(aws, tmp_path, Recording(), starting_position="LATEST")
+    simulator.step()
+    after = produce(aws, 10)
+    drive(simulator, lambda: simulator.stats["received"] == 10 and simulator.pending() == 0)
+    assert sorted(lines(objects(aws, "out/").values())) == sorted(e.payload(0) for e in after)
+
+
+def test_latest_is_a_position_an_expired_iterator_finds_again(aws, tmp_path):
+    # Taking a LATEST iterator again after an expiry would skip what arrived in between.
+    produce(aws, 5)
+    simulator = make(aws, tmp_path, Recording(), starting_position="LATEST")
+    simulator.step()
+    simulator.kinesis = ExpiringOnce(simulator.kinesis)
+    after = produce(aws, 10)
+    drive(simulator, lambda: simulator.stats["received"] == 10 and simulator.pending() == 0)
+    assert simulator.kinesis.expired is False, "the expiry was not met"
+    assert sorted(lines(objects(aws, "out/").values())) == sorted(e.payload(0) for e in after)
