@@ -53,6 +53,20 @@ def _memory_lines(resources: dict[str, Any]) -> list[str]:
     return ["", f"Peak memory (RSS, sampled every {resources['sample_every_s']:g} s; `timings/samples.jsonl`): {text}."]
 
 
+def _response_lines(firehose: dict[str, Any]) -> list[str]:
+    response = firehose.get("response")
+    if not response:
+        return []
+    largest = response["largest_processor_buffer_mb"]
+    verdict = "fits" if firehose["processor_buffer_mb"] <= largest else "does NOT fit: the overflow fails"
+    return [
+        "",
+        f"Lambda response: this workload's records grow {response['ratio']:.2f}x from raw to the Lambda's answer; "
+        f"the largest processor buffer whose full batch stays under 6 MB is {largest:g} MB (this run: "
+        f"{firehose['processor_buffer_mb']:g} MB, {verdict}).",
+    ]
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown."""
     run = report["run"]
@@ -64,6 +78,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"({', '.join(f'{k} {v:,}' for k, v in run['produced']['by_kind'].items())}).",
         *_driver_lines(run.get("driver") or {}),
         *_memory_lines(run.get("resources") or {}),
+        *_response_lines((run.get("settings") or {}).get("firehose") or {}),
         "",
         "## Counts and latency (send to visible in the sink)",
         "",

@@ -31,6 +31,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from comparison import response_size
 from comparison.chaos import ChaosPlan, FlakyHandler, FlakyProxy, oversize
 from comparison.inputs import input_row, write_rows
 from comparison.local.glue_runner import GlueJobSettings
@@ -242,6 +243,10 @@ def run_local(
     # Under chaos the function's time limit is shortened so that injected slow invocations time out quickly.
     limits = {"timeout_s": chaos.lambda_timeout_s} if chaos else {}
     firehose_settings = FirehoseSettings.from_template(template, **limits)
+    growth = response_size.measure(config)
+    too_large = response_size.warning(growth, firehose_settings.processor_buffer_mb)
+    if too_large:
+        console.print(f"[yellow]warning:[/yellow] {too_large}")
     stop = threading.Event()
     with contextlib.ExitStack() as stack:
         moto = stack.enter_context(MotoServer())
@@ -430,6 +435,7 @@ def run_local(
                 "buffer_interval_s": firehose_settings.buffer_interval_s,
                 "retries": firehose_settings.retries,
                 "memory_mb": firehose_settings.memory_mb,
+                "response": growth.to_json(),
             },
             "glue": {**asdict(profile.glue), "trigger_s": profile.glue.trigger_seconds()},
             "shards": SHARDS,
