@@ -5,6 +5,9 @@ curated and enriched, base64-encoded, in a JSON envelope. Those grow: a full buf
 need more than 6 MB of response, and the handler then fails the records past the limit with
 `response_too_large` (they land, raw, under the error prefix). This module measures the growth with the
 real handler on the workload's own records, and gives the largest buffer whose full batch still fits.
+
+The handler's module is imported when first needed, not with this one: Powertools reads its configuration
+from the environment at that import, which the local runtime sets first (`comparison.local.lambda_runtime`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from dataclasses import dataclass
 from itertools import islice
 
 from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
-from firehose_transform import app
 from shared.enrichment import Registry
 
 MB = 1024 * 1024
@@ -39,6 +41,8 @@ class ResponseGrowth:
     def largest_buffer_mb(self) -> float:
         """The largest processor buffer (MB of raw data) whose full batch keeps the response under the
         handler's budget (6 MB less its margin), rounded down to 0.1 MB."""
+        from firehose_transform import app
+
         budget = app.RESPONSE_LIMIT_BYTES - app.RESPONSE_MARGIN_BYTES
         return int(budget / self.ratio / MB * 10) / 10
 
@@ -55,6 +59,8 @@ class ResponseGrowth:
 def measure(config: WorkloadConfig, events: int = SAMPLE_EVENTS) -> ResponseGrowth:
     """The growth on the first `events` records of the workload `config` describes, through the real handler
     with the workload's registry (the Lambda's answer for them, counted as the handler counts it)."""
+    from firehose_transform import app
+
     registry = Registry.from_json_lines(registry_json_lines(build_registry(config)))
     sample = list(islice(generate(config, START_MS), events))
     payloads = [event.payload(event.scheduled_ms) for event in sample]

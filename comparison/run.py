@@ -243,10 +243,6 @@ def run_local(
     # Under chaos the function's time limit is shortened so that injected slow invocations time out quickly.
     limits = {"timeout_s": chaos.lambda_timeout_s} if chaos else {}
     firehose_settings = FirehoseSettings.from_template(template, **limits)
-    growth = response_size.measure(config)
-    too_large = response_size.warning(growth, firehose_settings.processor_buffer_mb)
-    if too_large:
-        console.print(f"[yellow]warning:[/yellow] {too_large}")
     stop = threading.Event()
     with contextlib.ExitStack() as stack:
         moto = stack.enter_context(MotoServer())
@@ -265,6 +261,11 @@ def run_local(
             template, log_path=out / "logs" / "lambda.log", environment={"DEVICE_REGISTRY": str(registry)}
         )
         stack.callback(handler.close)
+        # After the function's environment is in place: measuring imports the handler.
+        growth = response_size.measure(config)
+        too_large = response_size.warning(growth, firehose_settings.processor_buffer_mb)
+        if too_large:
+            console.print(f"[yellow]warning:[/yellow] {too_large}")
         flaky = FlakyHandler(handler, chaos) if chaos else None
         simulator = FirehoseSimulator(
             firehose_settings,

@@ -36,6 +36,9 @@ def test_every_produced_record_is_accounted_for_in_both_paths(run):
     assert report["run"]["produced"]["total"] == produced
     for path in ("firehose_lambda", "kinesis_glue"):
         assert report["paths"][path]["counts"]["unaccounted"] == 0, path
+        assert report["paths"][path]["counts"]["delivered"] > 0, path
+    # Without faults, every invocation of the function succeeds (its environment is the template's).
+    assert report["paths"]["firehose_lambda"]["counts"]["invocation_failed"] == 0
 
 
 def test_counts_match_the_sink_objects(run):
