@@ -11,6 +11,12 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+# Lambda's environment for the Firehose handler, set before any test module imports it (Powertools reads it
+# then), whichever folder's tests are collected first.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "firehose-transform")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "EtlShowdown")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
 # Checked-in hypothesis settings: derandomized in CI so a red build is reproducible; a developer can
 # select "explore" (HYPOTHESIS_PROFILE=explore) to search with fresh seeds.
 settings.register_profile(

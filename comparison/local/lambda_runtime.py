@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import io
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,11 @@ class LocalLambda:
         self.environment = {key: str(value) for key, value in variables.items()}
         os.environ.update(self.environment)
         module_name, _, handler_name = properties["Handler"].rpartition(".")
-        package = Path(properties["CodeUri"]).name
-        self.module = importlib.import_module(f"{package}.{module_name}")
+        name = f"{Path(properties['CodeUri']).name}.{module_name}"
+        # Powertools reads its configuration from the environment when the module runs: a module this
+        # process imported earlier runs again, in the environment just set, as a new Lambda container would.
+        loaded = sys.modules.get(name)
+        self.module = importlib.reload(loaded) if loaded is not None else importlib.import_module(name)
         self.handler = getattr(self.module, handler_name)
         self.log_path = log_path
         self._log = open(log_path, "a") if log_path else None  # noqa: SIM115 - closed by close()
