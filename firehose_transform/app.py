@@ -164,13 +164,11 @@ def transform_event(
         arrival = kinesis.get("approximateArrivalTimestamp") if kinesis else None
         if arrival is None:
             arrival = record.get("approximateArrivalTimestamp", now_ms)
-        outcome, reason = None, _arrival_problem(arrival)
+        # Base64 first: only data that is base64 may go back to Firehose, whatever else is wrong.
+        data, outcome = _canonical_base64(raw, a2b, b2a), None
+        reason = NOT_BASE64 if data is None else _arrival_problem(arrival)
         if reason is None:
-            data = _canonical_base64(raw, a2b, b2a)
-            if data is None:
-                reason = NOT_BASE64
-            else:
-                outcome = curate(data, int(arrival))
+            outcome = curate(data, int(arrival))
         if outcome is not None and outcome.status == ok:
             curated = enrich(outcome.record)
             encoded = b2a(dumps(curated, option=newline), newline=False).decode()

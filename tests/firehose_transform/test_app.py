@@ -290,6 +290,13 @@ def test_an_arrival_time_that_is_not_a_number_has_its_own_reason_and_keeps_the_d
     assert [f["reason"] for f in failures] == [c.BAD_ARRIVAL_TIME]
 
 
+def test_a_record_with_both_faults_never_sends_back_data_that_is_not_base64():
+    event = {"records": [{"recordId": "0", "approximateArrivalTimestamp": "soon", "data": "e30=!"}]}
+    response, _, failures = app.transform_event(event, Registry({}))
+    check_response(event, response)
+    assert [f["reason"] for f in failures] == [c.NOT_BASE64]
+
+
 def test_every_reason_the_handler_gives_is_known_to_the_contract():
     assert set(c.ALL_REASONS) == set(c.REASONS) | {c.NOT_BASE64, c.BAD_ARRIVAL_TIME, c.RESPONSE_TOO_LARGE}
     assert {app.NOT_BASE64, app.BAD_ARRIVAL_TIME, app.RESPONSE_TOO_LARGE} <= set(c.ALL_REASONS)

@@ -23,7 +23,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-INFERRED_COLUMN = "$json$data_infer_schema$_temporary$"
+from glue_streaming.pipeline import GLUE_TEXT_COLUMNS
+
+INFERRED_COLUMN = GLUE_TEXT_COLUMNS[0]
 TIMESTAMP_COLUMN = "__src_timestamp"
 DOCUMENTED_READ_OPTIONS = (
     "streamARN",
@@ -168,8 +170,7 @@ def check_options(options: Mapping[str, str], from_catalog: bool = False) -> Kin
     for name, what in NOT_EMULATED.items():
         if name in given:
             raise GlueOptionError(f"Kinesis option {name}: {what} is not emulated by the local runtime")
-    for name in BOOLEAN_OPTIONS:
-        _flag(given, name, False)
+    flags = {name: _flag(given, name, False) for name in BOOLEAN_OPTIONS}
     counts = {name: _count(given, name, 0) for name in COUNT_OPTIONS}
     if "classification" not in given:
         raise GlueOptionError(
@@ -179,7 +180,7 @@ def check_options(options: Mapping[str, str], from_catalog: bool = False) -> Kin
         raise GlueOptionError(
             f"Kinesis option classification={given['classification']!r}: the local runtime reads JSON records only"
         )
-    infer_schema = _flag(given, "inferSchema", False)
+    infer_schema = flags["inferSchema"]
     if not infer_schema and not given.get("schema"):
         raise GlueOptionError('Kinesis option schema is required when inferSchema is "false" (the default)')
     if "maxRecordPerRead" in given and not 1 <= counts["maxRecordPerRead"] <= MAX_RECORDS_PER_READ:
@@ -217,7 +218,7 @@ def check_options(options: Mapping[str, str], from_catalog: bool = False) -> Kin
         max_records_per_shard=counts["maxFetchRecordsPerShard"] if "maxFetchRecordsPerShard" in given else 100_000,
         infer_schema=infer_schema,
         schema=given.get("schema"),
-        add_record_timestamp=_flag(given, "addRecordTimestamp", False),
+        add_record_timestamp=flags["addRecordTimestamp"],
     )
 
 
