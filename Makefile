@@ -26,6 +26,8 @@ GLUE_STAMPS := $(foreach v,$(GLUE_VERSIONS),.venv-glue-$(v)/.installed)
 # The template's security scanner (checkov) pins libraries the main environment cannot take: its own venv.
 SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
+# The HTML report's browser test drives Debian's Chromium headless (through Playwright's Python client).
+CHROMIUM := /usr/bin/chromium
 OUT ?= runs/latest
 PYTEST_ARGS ?=
 
@@ -34,7 +36,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup test test-main test-glue compare bench soak load lint clean
 
-setup: $(STAMP) node_modules/.installed $(GLUE_STAMPS) $(SCAN_STAMP)
+setup: $(STAMP) node_modules/.installed $(GLUE_STAMPS) $(SCAN_STAMP) $(CHROMIUM)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +58,14 @@ node_modules/.installed: package.json package-lock.json
 	.venv-glue-$*/bin/python -m pip install --quiet -r requirements-glue.txt "pyspark==$(GLUE_$*_SPARK)"
 	touch $@
 
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the report's browser test"
+	@as_root=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$as_root apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	{ $$as_root apt-get update -qq >/dev/null && $$as_root apt-get install -y -qq chromium >/dev/null; } || \
+	{ echo "Could not install chromium: run 'sudo apt-get install chromium', then make again."; exit 1; }
+
 $(SCAN_STAMP): requirements-scan.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
 	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -68,7 +78,7 @@ test: setup
 	$(MAKE) --no-print-directory test-main
 	$(MAKE) --no-print-directory test-glue
 
-test-main: $(STAMP) node_modules/.installed $(SCAN_STAMP)
+test-main: $(STAMP) node_modules/.installed $(SCAN_STAMP) $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Only the folders whose tests run on Glue's Python alone (PySpark and the shared contract, no boto3):

@@ -34,11 +34,11 @@ def _events(count: int, rate: float, seed: int):
     return generate(WorkloadConfig(seed=seed, rate=rate, duration_s=count / rate, late_fraction=0.0), now_ms())
 
 
-def _preload(kinesis, stream: str, count: int) -> None:
-    KinesisProducer(kinesis, stream).send(list(_events(count, 50_000.0, seed=31)))
+def _preload(kinesis, stream: str, count: int, aggregation: bool = False) -> None:
+    KinesisProducer(kinesis, stream, aggregation=aggregation).send(list(_events(count, 50_000.0, seed=31)))
 
 
-def _reader_row(endpoint: str, kinesis, stream: str) -> Row:
+def _reader_row(endpoint: str, kinesis, stream: str, variant: str = "Kinesis reader alone (read_range)") -> Row:
     options = {"endpointurl": endpoint}
     ends = {shard: records[-1]["SequenceNumber"] for shard, records in read_stream(kinesis, stream).items() if records}
     shards = list(ends)
@@ -47,7 +47,7 @@ def _reader_row(endpoint: str, kinesis, stream: str) -> Row:
         read_range(options, ShardRange(stream, shard, ShardPosition(), ends[shard])).num_rows for shard in shards
     )
     seconds = time.perf_counter() - started
-    return Row("glue path (local Spark, kinesalite)", "Kinesis reader alone (read_range)", count, seconds)
+    return Row("glue path (local Spark, kinesalite)", variant, count, seconds)
 
 
 def _wait_for(out: Path, expected: int, timeout_s: float) -> list[dict]:
@@ -83,6 +83,13 @@ def rows(spark) -> tuple[list[Row], list[str]]:
             create_stream(kinesis, "backlog", shards=2)
             _preload(kinesis, "backlog", BACKLOG)
             reader = _reader_row(server.endpoint, kinesis, "backlog")
+            # The same events as KPL aggregates: fewer Kinesis records to fetch, each one unpacked.
+            create_stream(kinesis, "backlog-kpl", shards=2)
+            _preload(kinesis, "backlog-kpl", BACKLOG, aggregation=True)
+            packed = _reader_row(
+                server.endpoint, kinesis, "backlog-kpl", "Kinesis reader alone, KPL-aggregated (user records)"
+            )
+            packed.baseline = reader.variant
             done = _drain(spark, server.endpoint, "backlog", folder / "backlog", registry, reader.items, 900)
             # From the start of the first batch with records to the commit of the last: Spark's start excluded.
             busy = [m for m in done if m["counts"]["records"]]
@@ -135,7 +142,11 @@ def rows(spark) -> tuple[list[Row], list[str]]:
                 f"pipeline drains a {reader.items:,}-record backlog at {runner.rate:,.0f} records/s "
                 f"({runner.rate / reader.rate:.2f}x the reader)."
             )
-            return [reader, runner, live_row], notes
+            notes.append(
+                f"glue path: from KPL aggregates the reader delivers {packed.rate:,.0f} user records/s "
+                f"({packed.rate / reader.rate:.2f}x reading the same events sent one per Kinesis record)."
+            )
+            return [reader, packed, runner, live_row], notes
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

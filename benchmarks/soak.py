@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=150.0, help="events per second (default 150, as make compare)")
     parser.add_argument("--minutes", type=float, default=10.0, help="minutes of production (default 10)")
     parser.add_argument("--driver", choices=["producer", "locust"], default="producer")
+    parser.add_argument("--kpl-aggregation", action="store_true", help="send the workload as KPL aggregates")
     parser.add_argument("--out", default="runs/soak", help="run folder (default runs/soak)")
     args = parser.parse_args(argv)
     if args.minutes * 60 < WARMUP_S + 60:
@@ -174,15 +175,24 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     started = time.monotonic()
     out = Path(args.out)
-    report = run_local(profile, config, out, console, driver=args.driver, sample_every_s=SAMPLE_EVERY_S)
+    report = run_local(
+        profile,
+        config,
+        out,
+        console,
+        driver=args.driver,
+        sample_every_s=SAMPLE_EVERY_S,
+        kpl_aggregation=args.kpl_aggregation,
+    )
     if not report["run"]["driver"].get("complete", True):
         console.print(f"[red]the producer did not send the whole workload: no figures published (see {out / 'logs'})")
         return 1
     samples = [json.loads(line) for line in (out / "timings" / "samples.jsonl").read_text().splitlines()]
     command = (
         "make soak"
-        if (args.rate, args.minutes, args.driver) == (150.0, 10.0, "producer")
-        else (f"python -m benchmarks.soak --rate {args.rate:g} --minutes {args.minutes:g} --driver {args.driver}")
+        if (args.rate, args.minutes, args.driver, args.kpl_aggregation) == (150.0, 10.0, "producer", False)
+        else f"python -m benchmarks.soak --rate {args.rate:g} --minutes {args.minutes:g} --driver {args.driver}"
+        + (" --kpl-aggregation" if args.kpl_aggregation else "")
     )
     figures = summarise(report, samples, command)
     save(figures)

@@ -21,9 +21,12 @@ from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from typing import Any, Literal
 
+from comparison import kpl
+
 KinesisMode = Literal["on-demand", "provisioned"]
 Architecture = Literal["x86_64", "arm64"]
-PathName = Literal["firehose_lambda", "kinesis_glue"]
+PathName = Literal["firehose_lambda", "kinesis_glue", "managed_flink"]
+# The two paths this project runs; managed_flink is modelled from documentation by `advise`, never run.
 PATHS: tuple[PathName, PathName] = ("firehose_lambda", "kinesis_glue")
 
 # 10 to 100,000 events/s, three points a decade.
@@ -197,6 +200,11 @@ class Workload:
     glue_objects_per_window: int = 4
     output_size_ratio: float = 1.0
     downstream_reads_per_object: float = 1.0
+    # KPL aggregation: user records per Kinesis record (1: no aggregation; at most what fits in one
+    # aggregate of the KPL's default size). Kinesis bills Kinesis records;
+    # Firehose is taken to bill the records it reads from the stream (the aggregates): its pricing page
+    # does not say which, so that part is UNCONFIRMED. Lambda and Glue see user records.
+    records_per_kinesis_record: float = 1.0
 
     def __post_init__(self) -> None:
         problems = [
@@ -222,6 +230,7 @@ class Workload:
                 ("glue_objects_per_window >= 0", self.glue_objects_per_window >= 0),
                 ("output_size_ratio >= 0", self.output_size_ratio >= 0),
                 ("downstream_reads_per_object >= 0", self.downstream_reads_per_object >= 0),
+                ("records_per_kinesis_record >= 1", self.records_per_kinesis_record >= 1),
             )
             if not ok
         ]
@@ -353,22 +362,33 @@ class _Flows:
     records: float
     bytes_in: float
     bytes_out: float
+    kinesis_records: float
+    kinesis_record_bytes: float
 
 
 def _flows(w: Workload) -> _Flows:
     seconds = w.hours_per_month * 3600
     records = w.events_per_s * seconds
-    return _Flows(seconds, records, records * w.record_size_bytes, records * w.record_size_bytes * w.output_size_ratio)
+    # No more than fit in one KPL aggregate of this record size (a sweep varies the size, not the count).
+    k = min(w.records_per_kinesis_record, max(1.0, float(kpl.DEFAULT_MAX_BYTES // w.record_size_bytes)))
+    return _Flows(
+        seconds,
+        records,
+        records * w.record_size_bytes,
+        records * w.record_size_bytes * w.output_size_ratio,
+        records / k,
+        w.record_size_bytes * k,
+    )
 
 
 def _kinesis_line(w: Workload, p: Pricing, f: _Flows) -> CostLine:
     gb = p.number("GB")
     if w.kinesis_mode == "provisioned":
         by_bytes = w.events_per_s * w.record_size_bytes / p.number("kds_shard_write_bytes_per_s")
-        by_records = w.events_per_s / p.number("kds_shard_write_records_per_s")
+        by_records = w.events_per_s / w.records_per_kinesis_record / p.number("kds_shard_write_records_per_s")
         shards = max(1, _ceil(max(by_bytes, by_records)))
-        units_per_record = _ceil(w.record_size_bytes / p.number("kds_put_payload_unit_bytes"))
-        put_units = f.records * units_per_record
+        units_per_record = _ceil(f.kinesis_record_bytes / p.number("kds_put_payload_unit_bytes"))
+        put_units = f.kinesis_records * units_per_record
         usd_shard_hour = p.number("kds_provisioned_shard_hour")
         usd_per_million_units = p.number("kds_provisioned_put_payload_units")
         return CostLine(
@@ -376,7 +396,7 @@ def _kinesis_line(w: Workload, p: Pricing, f: _Flows) -> CostLine:
             shards * w.hours_per_month * usd_shard_hour + put_units / 1e6 * usd_per_million_units,
             "{shards} shards (max of {shards_by_bytes} by bytes, {shards_by_records} by records, rounded up) x "
             "{hours} h x ${usd_per_shard_hour} + {put_payload_units} PUT payload units "
-            "({units_per_record} per record) / 1e6 x ${usd_per_million_units}",
+            "({units_per_record} per Kinesis record) / 1e6 x ${usd_per_million_units}",
             {
                 "mode": w.kinesis_mode,
                 "shards": shards,
@@ -396,8 +416,8 @@ def _kinesis_line(w: Workload, p: Pricing, f: _Flows) -> CostLine:
                 "kds_shard_write_records_per_s",
             ),
         )
-    billed_record = _round_up(w.record_size_bytes, p.number("kds_on_demand_in_increment"))
-    gb_in = f.records * billed_record / gb
+    billed_record = _round_up(f.kinesis_record_bytes, p.number("kds_on_demand_in_increment"))
+    gb_in = f.kinesis_records * billed_record / gb
     # One consumer: the path itself reads every record once.
     gb_out = f.bytes_in / gb
     usd_hour, usd_in, usd_out = (
@@ -412,7 +432,7 @@ def _kinesis_line(w: Workload, p: Pricing, f: _Flows) -> CostLine:
             "mode": w.kinesis_mode,
             "hours": w.hours_per_month,
             "usd_per_stream_hour": usd_hour,
-            "records": f.records,
+            "records": f.kinesis_records,
             "billed_record_bytes": billed_record,
             "gb_in": gb_in,
             "usd_per_gb_in": usd_in,
@@ -444,17 +464,24 @@ def firehose_billed_bytes(record_size_bytes: int, region: str = "us-east-1") -> 
 
 
 def _firehose_ingestion_line(w: Workload, p: Pricing, f: _Flows) -> CostLine:
-    billed_record = firehose_billed_bytes(w.record_size_bytes, p.region)
-    billed_gb = f.records * billed_record / p.number("GB")
+    billed_record = firehose_billed_bytes(math.ceil(f.kinesis_record_bytes), p.region)
+    billed_gb = f.kinesis_records * billed_record / p.number("GB")
     usd, bands = tiered_usd(billed_gb, p.tiers("firehose_ingestion"))
     return CostLine(
         "firehose_ingestion",
         usd,
         "{records} records x {billed_record_bytes} B (each record rounded up to 5 KB) = {billed_gb} GB, "
-        "billed by tier: {bands}",
+        "billed by tier: {bands}"
+        + (
+            " (KPL aggregates of {records_per_kinesis_record} records each, billed as one record: UNCONFIRMED, "
+            "the pricing page does not say whether Firehose bills aggregates or the records it unpacks)"
+            if f.records > f.kinesis_records
+            else ""
+        ),
         {
-            "records": f.records,
-            "record_size_bytes": w.record_size_bytes,
+            "records": f.kinesis_records,
+            "records_per_kinesis_record": f.records / f.kinesis_records,
+            "record_size_bytes": f.kinesis_record_bytes,
             "billed_record_bytes": billed_record,
             "billed_gb": billed_gb,
             "bands": " + ".join(f"{_fmt(q)} GB x ${_fmt(rate)}" for q, rate in bands),
@@ -591,13 +618,64 @@ def estimate(workload: Workload, region: str = "us-east-1") -> CostEstimate:
     if workload.firehose_dynamic_partitioning:
         firehose_lines.append(_dynamic_partitioning_line(p, f, firehose_objects))
     firehose_lines += [*_lambda_lines(workload, p, f, invocations), *_s3_lines(workload, p, f, firehose_objects)]
-    glue_objects = f.seconds / workload.glue_window_s * workload.glue_objects_per_window
-    glue_lines = (kinesis, _glue_line(workload, p), *_s3_lines(workload, p, f, glue_objects))
     return CostEstimate(
         region=region,
         workload=workload,
         firehose_lambda=PathCost("firehose_lambda", tuple(firehose_lines)),
-        kinesis_glue=PathCost("kinesis_glue", glue_lines),
+        kinesis_glue=glue_estimate(workload, region),
+    )
+
+
+def glue_estimate(workload: Workload, region: str = "us-east-1") -> PathCost:
+    """The Glue path's monthly cost alone: it takes records up to Kinesis's 1 MiB, beyond Firehose's limit."""
+    p = pricing(region)
+    if workload.record_size_bytes > p.number("kds_record_max_bytes"):
+        raise ValueError(
+            f"a record of {workload.record_size_bytes} bytes exceeds Kinesis's "
+            f"{p.number('kds_record_max_bytes'):,.0f}-byte maximum"
+        )
+    f = _flows(workload)
+    glue_objects = f.seconds / workload.glue_window_s * workload.glue_objects_per_window
+    return PathCost(
+        "kinesis_glue",
+        (_kinesis_line(workload, p, f), _glue_line(workload, p), *_s3_lines(workload, p, f, glue_objects)),
+    )
+
+
+def flink_estimate(workload: Workload, kpus: int, region: str = "us-east-1") -> PathCost:
+    """Amazon Managed Service for Apache Flink reading the same stream and writing S3 as the Glue job does:
+    `kpus` KPUs plus the application's orchestration KPU, always on, and 50 GB of running storage per KPU.
+    Modelled from the pricing page, never run here."""
+    if kpus < 1:
+        raise ValueError(f"a Flink application needs at least 1 KPU, not {kpus}")
+    p = pricing(region)
+    f = _flows(workload)
+    extra = p.number("flink_orchestration_kpu")
+    usd_kpu_hour = p.number("flink_kpu_hour")
+    storage_gb = kpus * p.number("flink_storage_gb_per_kpu")
+    usd_gb_month = p.number("flink_running_storage_gb_month")
+    compute = CostLine(
+        "flink_kpu",
+        (kpus + extra) * workload.hours_per_month * usd_kpu_hour,
+        "({kpus} KPU + {orchestration_kpu} orchestration KPU) x {hours} h (always on) x ${usd_per_kpu_hour}",
+        {"kpus": kpus, "orchestration_kpu": extra, "hours": workload.hours_per_month, "usd_per_kpu_hour": usd_kpu_hour},
+        p.entries("flink_kpu_hour", "flink_orchestration_kpu"),
+    )
+    storage = CostLine(
+        "flink_storage",
+        storage_gb * usd_gb_month,
+        "{storage_gb} GB running storage ({kpus} KPU x {gb_per_kpu} GB) x ${usd_per_gb_month}",
+        {
+            "storage_gb": storage_gb,
+            "kpus": kpus,
+            "gb_per_kpu": p.number("flink_storage_gb_per_kpu"),
+            "usd_per_gb_month": usd_gb_month,
+        },
+        p.entries("flink_running_storage_gb_month", "flink_storage_gb_per_kpu"),
+    )
+    objects = f.seconds / workload.glue_window_s * workload.glue_objects_per_window
+    return PathCost(
+        "managed_flink", (_kinesis_line(workload, p, f), compute, storage, *_s3_lines(workload, p, f, objects))
     )
 
 

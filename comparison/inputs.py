@@ -6,6 +6,8 @@ One JSON object per line (format version 1):
   lag_ms, late, duplicate_of, unknown_device
   scheduled_ms, sent_at_ms                     when it was due and when the producer sent it (epoch ms)
   shard_id, sequence_number                    where Kinesis stored it (absent when not sent to Kinesis)
+  subsequence_number                           its place in the KPL aggregate that carried it (absent
+                                               when it was sent alone)
   data_b64                                     the exact bytes produced, base64
 """
 
@@ -38,6 +40,8 @@ def input_row(event: Event, sent_at_ms: int, sent: Sent | None = None) -> dict[s
     if sent is not None:
         row["shard_id"] = sent.shard_id
         row["sequence_number"] = sent.sequence_number
+        if sent.subsequence_number is not None:
+            row["subsequence_number"] = sent.subsequence_number
     row["data_b64"] = base64.b64encode(event.payload(sent_at_ms)).decode()
     return row
 

@@ -4,6 +4,10 @@ A `put_records` call can succeed while some of its records fail (throttling, int
 records are retried, alone, with exponential back-off and jitter. Call-level throttling and connection
 errors are retried the same way. A record that still fails after `give_up_after_s` raises
 `ProducerError`, naming how many records were not accepted: nothing is dropped silently.
+
+With `aggregation` the producer packs the records due together into KPL aggregates (comparison/kpl.py),
+as a producer built on the Kinesis Producer Library does: fewer, larger Kinesis records, each user record
+placed by its aggregate's sequence number and its sub-sequence number inside it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from comparison import kpl
 from comparison.workload import Event
 
 MAX_RECORDS_PER_CALL = 500
@@ -45,6 +50,17 @@ class Sent:
     shard_id: str
     sequence_number: str
     attempts: int
+    subsequence_number: int | None = None  # its place in a KPL aggregate; None when sent alone
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One Kinesis record to put: one event's bytes, or a KPL aggregate of several events."""
+
+    events: tuple[Event, ...]
+    data: bytes
+    partition_key: str
+    aggregated: bool = False
 
 
 def now_ms() -> int:
@@ -52,23 +68,36 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def chunks(entries: list[tuple[Event, bytes]]) -> Iterator[list[tuple[Event, bytes]]]:
+def units(entries: list[tuple[Event, bytes]], aggregation: bool, max_bytes: int = kpl.DEFAULT_MAX_BYTES) -> list[Unit]:
+    """The Kinesis records that carry these events: one each, or KPL aggregates of them in order."""
+    if not aggregation:
+        return [Unit((event,), data, event.partition_key) for event, data in entries]
+    result, position = [], 0
+    for packed in kpl.pack(((event.partition_key, data) for event, data in entries), max_bytes):
+        events = tuple(event for event, _ in entries[position : position + packed.count])
+        position += packed.count
+        result.append(Unit(events, packed.data, packed.partition_key, packed.aggregated))
+    return result
+
+
+def chunks(pending: list[Unit]) -> Iterator[list[Unit]]:
     """Split into put_records calls within the 500-record and 5 MiB limits."""
-    batch: list[tuple[Event, bytes]] = []
+    batch: list[Unit] = []
     size = 0
-    for event, data in entries:
-        record_size = len(data) + len(event.partition_key.encode())
+    for unit in pending:
+        record_size = len(unit.data) + len(unit.partition_key.encode())
         if batch and (len(batch) == MAX_RECORDS_PER_CALL or size + record_size > MAX_BYTES_PER_CALL):
             yield batch
             batch, size = [], 0
-        batch.append((event, data))
+        batch.append(unit)
         size += record_size
     if batch:
         yield batch
 
 
 class KinesisProducer:
-    """Puts events on one stream. `stats` counts calls, throttled records and retries."""
+    """Puts events on one stream. `stats` counts calls, throttled records and retries (Kinesis records:
+    with aggregation, `kinesis_records` of them carried `records` events)."""
 
     def __init__(
         self,
@@ -80,6 +109,8 @@ class KinesisProducer:
         max_backoff_s: float = 2.0,
         seed: int = 0,
         on_call: Callable[[str, int, float], None] | None = None,
+        aggregation: bool = False,
+        aggregate_max_bytes: int = kpl.DEFAULT_MAX_BYTES,
     ) -> None:
         self.client = client
         self.stream_name = stream_name
@@ -88,17 +119,26 @@ class KinesisProducer:
         self.max_backoff_s = max_backoff_s
         self._jitter = random.Random(seed)
         self._on_call = on_call
-        self.stats = {"calls": 0, "records": 0, "record_failures": 0, "call_failures": 0, "retries": 0}
+        self.aggregation = aggregation
+        self.aggregate_max_bytes = aggregate_max_bytes
+        self.stats = {
+            "calls": 0,
+            "records": 0,
+            "kinesis_records": 0,
+            "record_failures": 0,
+            "call_failures": 0,
+            "retries": 0,
+        }
 
     def _backoff(self, attempt: int) -> float:
         return self._jitter.uniform(0, min(self.max_backoff_s, self.base_backoff_s * 2**attempt))
 
-    def _put(self, batch: list[tuple[Event, bytes]]) -> list[dict]:
+    def _put(self, batch: list[Unit]) -> list[dict]:
         """One put_records call; returns the per-record results (raises on call-level failure)."""
         started = time.perf_counter()
         response = self.client.put_records(
             StreamName=self.stream_name,
-            Records=[{"Data": data, "PartitionKey": event.partition_key} for event, data in batch],
+            Records=[{"Data": unit.data, "PartitionKey": unit.partition_key} for unit in batch],
         )
         self.stats["calls"] += 1
         if self._on_call:
@@ -109,12 +149,14 @@ class KinesisProducer:
     def send(self, events: Iterable[Event]) -> list[Sent]:
         """Put these events now (each stamped with this send time); retry until every one is accepted."""
         sent_at = now_ms()
-        pending = [(event, event.payload(sent_at)) for event in events]
+        pending = units(
+            [(event, event.payload(sent_at)) for event in events], self.aggregation, self.aggregate_max_bytes
+        )
         accepted: list[Sent] = []
         attempt = 0
         deadline = time.monotonic() + self.give_up_after_s
         while pending:
-            retry: list[tuple[Event, bytes]] = []
+            retry: list[Unit] = []
             for batch in chunks(pending):
                 try:
                     results = self._put(batch)
@@ -127,21 +169,29 @@ class KinesisProducer:
                         self._on_call("error", 0, 0.0)
                     retry.extend(batch)
                     continue
-                for (event, data), result in zip(batch, results, strict=True):
+                for unit, result in zip(batch, results, strict=True):
                     if "ErrorCode" in result:
                         self.stats["record_failures"] += 1
-                        retry.append((event, data))
-                    else:
+                        retry.append(unit)
+                        continue
+                    self.stats["kinesis_records"] += 1
+                    self.stats["records"] += len(unit.events)
+                    for place, event in enumerate(unit.events):
                         accepted.append(
-                            Sent(event.index, sent_at, result["ShardId"], result["SequenceNumber"], attempt + 1)
+                            Sent(
+                                event.index,
+                                sent_at,
+                                result["ShardId"],
+                                result["SequenceNumber"],
+                                attempt + 1,
+                                place if unit.aggregated else None,
+                            )
                         )
-            self.stats["records"] += len(pending) - len(retry)
             pending = retry
             if pending:
                 if time.monotonic() > deadline:
-                    raise ProducerError(
-                        f"{len(pending)} records not accepted after {self.give_up_after_s:.0f} s of retries"
-                    )
+                    lost = sum(len(unit.events) for unit in pending)
+                    raise ProducerError(f"{lost} records not accepted after {self.give_up_after_s:.0f} s of retries")
                 self.stats["retries"] += len(pending)
                 time.sleep(self._backoff(attempt))
                 attempt += 1

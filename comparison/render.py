@@ -1,10 +1,8 @@
-"""report.json as Markdown (report.md) and as one self-contained HTML page with SVG charts (report.html)."""
+"""report.json as Markdown (report.md); `write_report` also writes the web page (comparison.html_report)."""
 
 from __future__ import annotations
 
-import html
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +10,6 @@ from comparison.monitor import PROCESS_TITLES
 from comparison.study.claims import claims_markdown
 
 PATH_TITLES = {"firehose_lambda": "Firehose + Lambda", "kinesis_glue": "Kinesis + Glue streaming"}
-COLORS = {"firehose_lambda": "#d9822b", "kinesis_glue": "#2b6cb0"}
-SIZE_DASH = {200: "", 1024: "6 3", 5120: "2 3"}
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -67,6 +63,29 @@ def _response_lines(firehose: dict[str, Any]) -> list[str]:
     ]
 
 
+def _kpl_lines(kpl: dict[str, Any]) -> list[str]:
+    if not kpl.get("aggregation"):
+        return []
+    carried = (
+        f"{kpl['user_records']:,} user records in {kpl['kinesis_records']:,} Kinesis records "
+        f"({kpl['user_records'] / kpl['kinesis_records']:.1f} per record)"
+        if kpl.get("kinesis_records")
+        else f"{kpl['user_records']:,} user records"
+    )
+    glue = (
+        "the local Glue source unpacks them (assumed: Glue does not document it)"
+        if kpl["glue_deaggregation_assumed"]
+        else "the local Glue source hands them on whole (--glue-kpl-deaggregation off), so the job quarantines "
+        "each as kpl_aggregate"
+    )
+    return [
+        "",
+        f"KPL aggregation: {carried}. Firehose unpacked {kpl['firehose_aggregates_unpacked']:,} aggregates before "
+        f"the Lambda ({kpl['firehose_aggregates_malformed']:,} malformed, failed as kpl_aggregate); {glue}. "
+        "Accounting and latency are per user record.",
+    ]
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown."""
     run = report["run"]
@@ -79,6 +98,7 @@ def markdown(report: dict[str, Any]) -> str:
         *_driver_lines(run.get("driver") or {}),
         *_memory_lines(run.get("resources") or {}),
         *_response_lines((run.get("settings") or {}).get("firehose") or {}),
+        *_kpl_lines((run.get("settings") or {}).get("kpl") or {}),
         "",
         "## Counts and latency (send to visible in the sink)",
         "",
@@ -135,93 +155,12 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _histogram(samples: dict[str, list[float]], width: int = 640, height: int = 220) -> str:
-    values = [v for series in samples.values() for v in series]
-    if not values:
-        return "<p>No latency samples.</p>"
-    top = max(values) or 1.0
-    bins = 30
-    step = top / bins
-    bar = (width - 60) / bins / len(samples)
-    counts = {p: [0] * bins for p in samples}
-    for path, series in samples.items():
-        for v in series:
-            counts[path][min(bins - 1, int(v / step))] += 1
-    peak = max(max(c) for c in counts.values()) or 1
-    parts = [f'<svg width="{width}" height="{height + 30}" xmlns="http://www.w3.org/2000/svg">']
-    for i, path in enumerate(samples):
-        for b, n in enumerate(counts[path]):
-            h = n / peak * height
-            x = 50 + b * bar * len(samples) + i * bar
-            parts.append(
-                f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{COLORS[path]}"><title>{PATH_TITLES[path]}: {n}</title></rect>'
-            )
-    parts.append(f'<text x="50" y="{height + 20}" font-size="12">0 s</text>')
-    parts.append(f'<text x="{width - 60}" y="{height + 20}" font-size="12">{top:.1f} s</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _cost_chart(cost: dict[str, Any], width: int = 640, height: int = 300) -> str:
-    points = cost["model"]["sweep"]["points"]
-    if not points:
-        return "<p>No sweep.</p>"
-    xs = [p["events_per_s"] for p in points]
-    ys = [p[k] for p in points for k in ("firehose_lambda_usd", "kinesis_glue_usd") if p[k] > 0]
-    x0, x1 = math.log10(min(xs)), math.log10(max(xs))
-    y0, y1 = math.log10(min(ys)), math.log10(max(ys))
-
-    def sx(x: float) -> float:
-        return 60 + (math.log10(x) - x0) / (x1 - x0 or 1) * (width - 80)
-
-    def sy(y: float) -> float:
-        return height - 30 - (math.log10(max(y, 10**y0)) - y0) / (y1 - y0 or 1) * (height - 50)
-
-    parts = [f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
-    for size in sorted({p["record_size_bytes"] for p in points}):
-        series = [p for p in points if p["record_size_bytes"] == size]
-        for path, key in (("firehose_lambda", "firehose_lambda_usd"), ("kinesis_glue", "kinesis_glue_usd")):
-            coords = " ".join(f"{sx(p['events_per_s']):.1f},{sy(p[key]):.1f}" for p in series)
-            parts.append(
-                f'<polyline points="{coords}" fill="none" stroke="{COLORS[path]}" '
-                f'stroke-dasharray="{SIZE_DASH.get(size, "")}"><title>{PATH_TITLES[path]}, '
-                f"{size} B</title></polyline>"
-            )
-    for crossover in cost["crossovers"]:
-        if crossover["events_per_s"]:
-            x = sx(crossover["events_per_s"])
-            parts.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="10" y2="{height - 30}" stroke="#888" '
-                f'stroke-dasharray="1 3"><title>crossover, {crossover["record_bytes"]} B: '
-                f"{crossover['events_per_s']:,.0f} events/s</title></line>"
-            )
-    parts.append(f'<text x="60" y="{height - 10}" font-size="12">{min(xs):,.0f} events/s</text>')
-    parts.append(f'<text x="{width - 140}" y="{height - 10}" font-size="12">{max(xs):,.0f} events/s</text>')
-    parts.append(f'<text x="5" y="20" font-size="12">${10**y1:,.0f}/month</text>')
-    parts.append(f'<text x="5" y="{height - 30}" font-size="12">${10**y0:,.2f}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def html_page(report: dict[str, Any]) -> str:
-    """The report as one HTML page: Markdown text, a latency histogram, the cost sweep, the capability matrix."""
-    legend = " ".join(f'<span style="color:{COLORS[p]}">&#9632; {PATH_TITLES[p]}</span>' for p in PATH_TITLES)
-    body = html.escape(markdown(report))
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>ETL showdown report</title>"
-        "<style>body{font-family:sans-serif;max-width:980px;margin:2em auto}pre{white-space:pre-wrap}</style>"
-        "</head><body><h1>Firehose + Lambda vs Kinesis + Glue streaming</h1>"
-        f"<p>{legend}</p><h2>Latency distribution (send to visible)</h2>"
-        f"{_histogram(report['latency_samples_s'])}"
-        "<h2>Monthly cost against throughput (solid 200 B, dashed 1 KB, dotted 5 KB; grey: crossovers)</h2>"
-        f"{_cost_chart(report['cost'])}"
-        f"<h2>Full report</h2><pre>{body}</pre></body></html>"
-    )
-
-
 def write_report(out: Path, report: dict[str, Any]) -> None:
     """Write report.json, report.md and report.html into the run folder."""
+    from comparison.html_report import html_page
+
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
     (out / "report.md").write_text(markdown(report))
-    (out / "report.html").write_text(html_page(report))
+    samples_path = out / "timings" / "samples.jsonl"
+    samples = [json.loads(line) for line in samples_path.read_text().splitlines()] if samples_path.exists() else []
+    (out / "report.html").write_text(html_page(report, samples))

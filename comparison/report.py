@@ -8,6 +8,7 @@ recomputed from the folder, and a test does so.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import math
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from comparison import cost, truth
+from comparison import cost, kpl, truth
 from comparison.glue_outputs import manifests, read_outputs
 from comparison.inputs import read_rows
 from shared import contract as c
@@ -53,12 +54,29 @@ def firehose_records(sinks: Path) -> tuple[list[dict[str, Any]], list[dict[str, 
     return curated, errors, keys
 
 
+def _position(row: dict[str, Any]) -> tuple[Any, Any, int]:
+    """Where a record sat in the stream: shard, sequence number, and its place in a KPL aggregate (0 alone)."""
+    return row.get("shard_id"), row.get("sequence_number"), row.get("subsequence_number") or 0
+
+
+def _inside_aggregates(sunk: Counter) -> Counter:
+    """The user records of the KPL aggregates in an error or quarantine output, by their bytes: an
+    aggregate that reached the contract whole (not unpacked) fails there with every record it carries."""
+    inside: Counter = Counter()
+    for data, copies in sunk.items():
+        if kpl.is_aggregate(data):
+            with contextlib.suppress(kpl.KplFormatError):
+                for user in kpl.unpack(data):
+                    inside[user.data] += copies
+    return inside
+
+
 def _account_firehose(
     rows: list[dict[str, Any]],
     statuses: list[str],
     curated: list[dict[str, Any]],
     errors: list[dict[str, Any]],
-    dropped_at: set[tuple[str, str]],
+    dropped_at: set[tuple[str, str, int]],
 ) -> dict[str, int]:
     """Each produced record traced to where Firehose put it: an error document (matched by its bytes), a
     curated line (by event id), or dropped by design (by its shard and sequence number, from the
@@ -66,13 +84,16 @@ def _account_firehose(
     stream itself held twice (a producer retrying a put whose answer was lost)."""
     lines = Counter(r["event_id"] for r in curated)
     raw = Counter(base64.b64decode(d["rawData"]) for d in errors)
+    inside = _inside_aggregates(raw)
     unaccounted = 0
     for row, status in zip(rows, statuses, strict=True):
-        if raw[row["data"]] > 0:
+        if inside[row["data"]] > 0:
+            inside[row["data"]] -= 1
+        elif raw[row["data"]] > 0:
             raw[row["data"]] -= 1
         elif status == c.OK and lines[row.get("event_id")] > 0:
             lines[row["event_id"]] -= 1
-        elif status == c.DROPPED and (row.get("shard_id"), row.get("sequence_number")) in dropped_at:
+        elif status == c.DROPPED and _position(row) in dropped_at:
             continue
         else:
             unaccounted += 1
@@ -88,6 +109,7 @@ def _account_glue(
     tally allows: records its committed micro-batches read that no output holds (a record the job never
     read is not removed, it is unaccounted)."""
     quarantined = Counter(base64.b64decode(r["data_base64"]) for r in outputs["quarantine"])
+    inside = _inside_aggregates(quarantined)
     dropped = Counter(r["event_id"] for r in outputs["dropped"])
     kept = Counter(r["event_id"] for r in outputs["curated"]) + Counter(r["event_id"] for r in outputs["late"])
     kept_ids = set(kept)
@@ -96,7 +118,9 @@ def _account_glue(
     unaccounted = 0
     for row, status in zip(rows, statuses, strict=True):
         event_id = row.get("event_id")
-        if status == c.FAILED and quarantined[row["data"]] > 0:
+        if inside[row["data"]] > 0:
+            inside[row["data"]] -= 1
+        elif status == c.FAILED and quarantined[row["data"]] > 0:
             quarantined[row["data"]] -= 1
         elif status == c.DROPPED and dropped[event_id] > 0:
             dropped[event_id] -= 1
@@ -182,7 +206,10 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
     registry = Registry.from_json_lines((out / "input" / "devices.jsonl").read_bytes())
     expected = truth.build(rows, registry)
     statuses = expected.statuses
-    by_position = {(r["shard_id"], r["sequence_number"]): r for r in rows}
+    by_position = {_position(r): r for r in rows}
+    # The Glue job's records name shard and sequence number only (when its source gives them): a match
+    # by those two is certain only for a record sent alone, not inside a KPL aggregate.
+    alone = {(r["shard_id"], r["sequence_number"]): r for r in rows if r.get("subsequence_number") is None}
     ticks = {r["event_id"] for r in rows if r.get("kind") == "tick"}
     valid_ids = set(expected.curated)
     late_ids = {r["event_id"] for r in rows if r.get("late")}
@@ -199,8 +226,8 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
             lambda_records += 1
             invocations.add((timeline["invoke_start_ms"], timeline["invoke_end_ms"]))
         if timeline.get("result") == "Dropped":
-            dropped_at.add((timeline["shard_id"], timeline["sequence_number"]))
-        row = by_position.get((timeline["shard_id"], timeline["sequence_number"]))
+            dropped_at.add(_position(timeline))
+        row = by_position.get(_position(timeline))
         if row is None or timeline.get("written_ms") is None or timeline.get("result") != "Ok":
             continue
         sent = row["sent_at_ms"]
@@ -233,7 +260,7 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
     for record in outputs["curated"]:
         batch = batches[record["batch_id"]]
         # The copy the job kept, by where it sat in the stream: a re-sent copy was sent later.
-        produced = by_position.get((record.get("shard_id"), record.get("sequence_number")))
+        produced = alone.get((record.get("shard_id"), record.get("sequence_number")))
         sent = produced["sent_at_ms"] if produced else record.get("sent_at_ms")
         if sent is None:
             continue
@@ -344,6 +371,8 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
     record_bytes = max(1, round(sum(len(r["data"]) for r in rows) / max(1, len(rows))))
     per_worker, per_worker_source = glue_worker_rate(records_processed, sum(durations))
     firehose = run["settings"]["firehose"]
+    kinesis_records = len({(r.get("shard_id"), r.get("sequence_number")) for r in rows}) or 1
+    records_per_kinesis_record = max(1.0, len(rows) / kinesis_records)
     workload = cost.Workload(
         events_per_s=events_per_s,
         record_size_bytes=record_bytes,
@@ -355,6 +384,7 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
         delivery_interval_s=float(firehose["buffer_interval_s"]),
         glue_workers=cost.glue_workers_for(events_per_s, per_worker),
         glue_window_s=float(run["settings"]["glue"]["trigger_s"]),
+        records_per_kinesis_record=records_per_kinesis_record,
     )
     model = cost.cost_report(workload, per_worker).to_dict()
     cost_section = {
@@ -365,6 +395,7 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
             "events_per_s": events_per_s,
             "record_bytes": record_bytes,
             "lambda_ms_per_record": workload.lambda_ms_per_record,
+            "records_per_kinesis_record": records_per_kinesis_record,
             "glue_events_per_s_per_worker": per_worker,
             "glue_events_per_s_per_worker_source": per_worker_source,
         },

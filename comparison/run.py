@@ -104,7 +104,9 @@ def tick_event(index: int, event_time_ms: int) -> Event:
 class GlueProcess:
     """The local Glue runner as a child process; its manifests arrive on stdout, one JSON line per batch."""
 
-    def __init__(self, endpoint: str, out: Path, settings: GlueJobSettings, registry: Path) -> None:
+    def __init__(
+        self, endpoint: str, out: Path, settings: GlueJobSettings, registry: Path, kpl_deaggregation: bool = True
+    ) -> None:
         self.started = time.time()
         self.by_batch: dict[int, dict[str, Any]] = {}
         self.restarts = 0
@@ -116,6 +118,7 @@ class GlueProcess:
             "--registry", str(registry), "--window-size", settings.window_size,
             "--starting-position", settings.starting_position, "--aggregate-window", settings.aggregate_window,
             "--watermark-delay", settings.watermark_delay, "--join-bound", settings.join_bound,
+            *([] if kpl_deaggregation else ["--no-kpl-deaggregation"]),
         ]  # fmt: skip
         self._launch()
 
@@ -220,10 +223,14 @@ def run_local(
     driver: str = "producer",
     users: int = 2,
     sample_every_s: float = 5.0,
+    kpl_aggregation: bool = False,
+    glue_kpl_deaggregation: bool = True,
 ) -> dict[str, Any]:
     """Run both paths on the workload, with faults when a chaos plan is given; returns the report.
 
     `driver` is what produces the workload: the harness's own producer, or `locust` users (`users` of them).
+    `kpl_aggregation` sends the workload as KPL aggregates; `glue_kpl_deaggregation` is the assumption that
+    Glue's Kinesis source unpacks them (Firehose does, documented).
     Progress and memory are sampled every `sample_every_s` seconds into timings/samples.jsonl.
     """
     from comparison.local.firehose import FirehoseSettings, FirehoseSimulator
@@ -280,11 +287,13 @@ def run_local(
         firehose_thread.start()
         stack.callback(firehose_thread.join, 30)
         stack.callback(stop.set)
-        glue = GlueProcess(endpoint, out, profile.glue, registry)
+        glue = GlueProcess(endpoint, out, profile.glue, registry, glue_kpl_deaggregation)
         stack.callback(glue.stop)
 
-        producer = KinesisProducer(kinesis, STREAM)
+        producer = KinesisProducer(kinesis, STREAM, aggregation=kpl_aggregation)
         produced = 0
+        # Kinesis records that carried them: what the Glue job reads when it does not unpack aggregates.
+        positions: set[tuple[str, str]] = set()
         producing = True
 
         def counts() -> dict[str, int]:
@@ -329,6 +338,7 @@ def run_local(
                 by_index = {s.index: s for s in sent}
                 write_rows(events_file, (input_row(e, by_index[e.index].sent_at_ms, by_index[e.index]) for e in batch))
                 produced += len(sent)
+                positions.update((s.shard_id, s.sequence_number) for s in sent)
                 progress.update(task, advance=sum(e.intent.duplicate_of is None for e in batch), status=status())
 
             production_started = time.monotonic()
@@ -347,7 +357,9 @@ def run_local(
                     produced = tail.rows
                     progress.update(task, completed=tail.originals, status=status())
 
-                load = produce_with_locust(endpoint, STREAM, config, start_ms, out, users, chaos, followed)
+                load = produce_with_locust(
+                    endpoint, STREAM, config, start_ms, out, users, chaos, followed, kpl_aggregation
+                )
                 if not load["complete"]:
                     console.print(
                         f"[red]locust ended (exit code {load['exit_code']}) before the workload was sent: "
@@ -376,7 +388,7 @@ def run_local(
             waiting_since = None
             while time.monotonic() < deadline:
                 firehose_done = simulator.stats["received"] >= produced and simulator.pending() == 0
-                if firehose_done and glue.drained(produced):
+                if firehose_done and glue.drained(produced if glue_kpl_deaggregation else len(positions)):
                     break
                 if glue.caught_up(produced) is not None:
                     # Spark usually runs a batch without data once the watermark moves; when it does not
@@ -429,6 +441,14 @@ def run_local(
         },
         "settings": {
             "workload": asdict(config),
+            "kpl": {
+                "aggregation": kpl_aggregation,
+                "glue_deaggregation_assumed": glue_kpl_deaggregation,
+                "user_records": produced,
+                "kinesis_records": len(positions) if driver == "producer" else None,
+                "firehose_aggregates_unpacked": simulator.stats["kpl_aggregates"],
+                "firehose_aggregates_malformed": simulator.stats["kpl_malformed"],
+            },
             "firehose": {
                 "processor_buffer_mb": firehose_settings.processor_buffer_mb,
                 "processor_interval_s": firehose_settings.processor_interval_s,
@@ -477,6 +497,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     if args.users < 1:
         raise ValueError(f"--users must be at least 1, got {args.users}")
+    if args.glue_kpl_deaggregation == "off" and not args.kpl_aggregation:
+        raise ValueError("--glue-kpl-deaggregation off only matters with --kpl-aggregation")
+    if args.glue_kpl_deaggregation == "off" and args.driver == "locust":
+        raise ValueError(
+            "--glue-kpl-deaggregation off needs the harness's producer (--driver producer): the run counts the "
+            "Kinesis records it sent to know when the Glue job has read them all"
+        )
     catalogue = profiles()
     if args.profile not in catalogue:
         raise ValueError(f"unknown profile {args.profile!r}: choose from {', '.join(catalogue)}")
@@ -499,7 +526,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         chaos = ChaosPlan() if args.chaos else None
-        report = run_local(profile, config, out, console, chaos, driver=args.driver, users=args.users)
+        report = run_local(
+            profile,
+            config,
+            out,
+            console,
+            chaos,
+            driver=args.driver,
+            users=args.users,
+            kpl_aggregation=args.kpl_aggregation,
+            glue_kpl_deaggregation=args.glue_kpl_deaggregation == "on",
+        )
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: servers and the Glue runner were stopped; no report written")
         return 130
@@ -544,5 +581,17 @@ def add_run_parser(commands) -> None:
         action="store_true",
         help="inject faults: SIGKILL the Glue runner twice, a Kinesis outage, failing and slow Lambda invocations, "
         "oversized records; the report still accounts for every record",
+    )
+    parser.add_argument(
+        "--kpl-aggregation",
+        action="store_true",
+        help="send the workload as KPL-aggregated records (Firehose unpacks them before the Lambda)",
+    )
+    parser.add_argument(
+        "--glue-kpl-deaggregation",
+        choices=["on", "off"],
+        default="on",
+        help="whether the local Glue source unpacks KPL aggregates (on, the default, as Spark's Kinesis "
+        "connectors do; Glue does not document it); off hands them to the job whole",
     )
     parser.set_defaults(handler=cmd_run)

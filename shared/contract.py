@@ -7,8 +7,9 @@ and ordering from here; `tests/shared/test_differential.py` proves that they agr
 A raw event is one Kinesis record: UTF-8 bytes holding one strict RFC 8259 JSON object. Validation runs
 in a fixed order and reports the first failure only, as a `(reason, field)` pair:
 
-1. the document: too_large, not_utf8, not_json (syntax, trailing data, lone surrogate escapes,
-   more than MAX_BRACKETS bracket characters, NaN/Infinity literals), not_object;
+1. the document: kpl_aggregate (it begins with the KPL aggregation magic bytes: an aggregate that the
+   source could not unpack, see comparison/kpl.py), too_large, not_utf8, not_json (syntax, trailing data,
+   lone surrogate escapes, more than MAX_BRACKETS bracket characters, NaN/Infinity literals), not_object;
 2. `event_type` (optional, defaults to telemetry);
 3. the common fields, then the fields of the event's type, each in the order listed below:
    missing_field (absent or null), wrong_type, then the field's value rule
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 CONTRACT_VERSION = 1
 
 # Reason codes: stable strings, used in logs, metrics, quarantine records and reports.
+KPL_AGGREGATE = "kpl_aggregate"
 TOO_LARGE = "too_large"
 NOT_UTF8 = "not_utf8"
 NOT_JSON = "not_json"
@@ -40,6 +42,7 @@ OUT_OF_RANGE = "out_of_range"
 BAD_TIMESTAMP = "bad_timestamp"
 FUTURE_TIMESTAMP = "future_timestamp"
 REASONS = (
+    KPL_AGGREGATE,
     TOO_LARGE,
     NOT_UTF8,
     NOT_JSON,
@@ -72,6 +75,9 @@ FAILED = "failed"
 # exactly and cheaply, unlike a depth limit, which parsers enforce differently (orjson at 1,024,
 # Python's json by recursion, Jackson 2.15+ at 1,000, Spark 3.3's Jackson not at all).
 MAX_EVENT_BYTES = 32 * 1024
+# The first bytes of a Kinesis Producer Library aggregate. They are not valid UTF-8, so no JSON record
+# begins with them: a record that does is an aggregate a consumer did not (or could not) unpack.
+KPL_MAGIC = b"\xf3\x89\x9a\xc2"
 MAX_BRACKETS = 64
 
 # Event time must lie in [MIN_EVENT_TIME_MS, arrival + FUTURE_SKEW_MS]. Earlier than 2000 means a device

@@ -75,6 +75,8 @@ def _parse_slow(data: bytes) -> Any:
 
 def parse_document(data: bytes) -> dict[str, Any]:
     """Parse one raw record into a JSON object, or raise `_Reject` with the document-level reason."""
+    if data[: len(c.KPL_MAGIC)] == c.KPL_MAGIC:
+        raise _Reject(c.KPL_AGGREGATE)
     if len(data) > c.MAX_EVENT_BYTES:
         raise _Reject(c.TOO_LARGE)
     try:

@@ -384,7 +384,8 @@ def contract_stages(df: DataFrame, data: str = "data", arrival_ms: str = "arriva
         )
     )
     doc_reason = (
-        F.when(F.col("_c_size") > c.MAX_EVENT_BYTES, F.lit(c.TOO_LARGE))
+        F.when(F.substring(raw, 1, len(c.KPL_MAGIC)) == F.lit(bytearray(c.KPL_MAGIC)), F.lit(c.KPL_AGGREGATE))
+        .when(F.col("_c_size") > c.MAX_EVENT_BYTES, F.lit(c.TOO_LARGE))
         .when(~F.col("_c_usable"), F.lit(c.NOT_UTF8))
         .when(~F.col("_c_fast"), F.col("_c_exact.reason"))
     )

@@ -67,8 +67,10 @@ def produce_with_locust(
     users: int,
     chaos: ChaosPlan | None,
     on_progress: Callable[[InputTail], None],
+    kpl_aggregation: bool = False,
 ) -> dict[str, Any]:
-    """Produce the workload through locust users; returns locust's exit code and its statistics."""
+    """Produce the workload through locust users; returns locust's exit code and its statistics.
+    With `kpl_aggregation` each call's records go as KPL aggregates."""
     if users < 1:
         raise ValueError(f"--users must be at least 1, got {users}")
     load = out / "load"
@@ -82,6 +84,7 @@ def produce_with_locust(
         "WORKLOAD_CONFIG": json.dumps(asdict(config)),
         "WORKLOAD_START_MS": str(start_ms),
         "CHAOS_PLAN": json.dumps(asdict(chaos)) if chaos else "",
+        "KPL_AGGREGATION": "1" if kpl_aggregation else "",
     }
     limit_s = int(config.duration_s + GRACE_S)
     command = locust_command(endpoint, users, limit_s, load / "locust")

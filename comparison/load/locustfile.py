@@ -17,7 +17,8 @@ Two ways to run:
   CHAOS_PLAN (a `ChaosPlan` as JSON) mixes in oversized records, as the harness's own producer does.
 
 Environment: STREAM_NAME (required), RECORDS_PER_CALL (default 100, at most 500), CALLS_PER_SECOND per
-user (default 1, open load only), SEED (default 7, open load only).
+user (default 1, open load only), SEED (default 7, open load only), KPL_AGGREGATION ("1": each call's
+records go as KPL aggregates, comparison/kpl.py; the response length still counts user records).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from locust.exception import StopUser
 
 from comparison.chaos import ChaosPlan, oversize
 from comparison.inputs import input_row, write_rows
-from comparison.producer import Sent, now_ms
+from comparison.producer import Sent, Unit, now_ms, units
 from comparison.workload import Event, WorkloadConfig, generate
 
 STREAM_NAME = os.environ.get("STREAM_NAME", "")
@@ -43,6 +44,7 @@ RECORDS_PER_CALL = min(500, int(os.environ.get("RECORDS_PER_CALL", "100")))
 CALLS_PER_SECOND = float(os.environ.get("CALLS_PER_SECOND", "1"))
 SEED = int(os.environ.get("SEED", "7"))
 INPUT_FILE = os.environ.get("INPUT_FILE")
+KPL_AGGREGATION = os.environ.get("KPL_AGGREGATION", "") == "1"
 _USER_NUMBERS = iter(range(1_000_000))
 
 
@@ -148,7 +150,7 @@ class KinesisProducerUser(User):
     def _put(self, batch: list[Event]) -> None:
         sent_at = now_ms()
         # Payloads are stamped here, before any wait: a duplicate taken later repeats these bytes.
-        pending = [(event, event.payload(sent_at)) for event in batch]
+        pending = units([(event, event.payload(sent_at)) for event in batch], KPL_AGGREGATION)
         while pending:
             accepted: list[tuple[Event, Sent]] = []
             started = time.perf_counter()
@@ -156,26 +158,30 @@ class KinesisProducerUser(User):
             try:
                 response = self.kinesis.put_records(
                     StreamName=STREAM_NAME,
-                    Records=[{"Data": data, "PartitionKey": event.partition_key} for event, data in pending],
+                    Records=[{"Data": unit.data, "PartitionKey": unit.partition_key} for unit in pending],
                 )
                 results = response["Records"]
             except Exception as failure:
                 error, results = failure, [{"ErrorCode": "CallFailed"}] * len(pending)
-            retry = []
-            for (event, data), result in zip(pending, results, strict=True):
+            retry: list[Unit] = []
+            for unit, result in zip(pending, results, strict=True):
                 if "ErrorCode" in result:
-                    retry.append((event, data))
-                else:
-                    accepted.append((event, Sent(event.index, sent_at, result["ShardId"], result["SequenceNumber"], 1)))
+                    retry.append(unit)
+                    continue
+                for place, event in enumerate(unit.events):
+                    shard, sequence = result["ShardId"], result["SequenceNumber"]
+                    sent = Sent(event.index, sent_at, shard, sequence, 1, place if unit.aggregated else None)
+                    accepted.append((event, sent))
             elapsed_ms = (time.perf_counter() - started) * 1000
             name = "put_records" if not retry else "put_records partial"
+            refused = sum(len(unit.events) for unit in retry)
             if retry and error is None:
-                error = RuntimeError(f"{len(retry)} of {len(pending)} records refused")
+                error = RuntimeError(f"{refused} of {sum(len(unit.events) for unit in pending)} records refused")
             events.request.fire(
                 request_type="kinesis",
                 name=name,
                 response_time=elapsed_ms,
-                response_length=len(pending) - len(retry),
+                response_length=sum(len(unit.events) for unit in pending) - refused,
                 exception=error,
                 context={},
             )

@@ -5,6 +5,9 @@ needs a licence and Docker), so this one does, as the service documents it
 (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html):
 
 - reads each shard of the stream about once a second, from a starting position or its checkpoint;
+- unpacks KPL-aggregated records into their user records before the Lambda, as Firehose does with a
+  Kinesis source (docs: kpl-with-firehose), each its own recordId with its sub-sequence number in
+  `kinesisRecordMetadata`; an aggregate it cannot unpack goes to the Lambda whole (comparison/kpl.py);
 - buffers records for the processor until BufferSizeInMBs or BufferIntervalInSeconds, whichever
   comes first, then calls the real handler in-process with Firehose's event shape and a Lambda-like
   context;
@@ -14,8 +17,8 @@ needs a licence and Docker), so this one does, as the service documents it
   at once, each as Firehose's error document;
 - buffers transformed records for S3 until SizeInMBs or IntervalInSeconds (0: zero buffering),
   optionally gzips, names objects as Firehose does, and writes them through boto3;
-- keeps a checkpoint per shard: the last sequence number whose record, and every record before it,
-  reached S3 (delivered, failed or dropped). A restart resumes after it, so it loses nothing and
+- keeps a checkpoint per shard: the last sequence number whose record (all its user records), and every
+  record before it, reached S3 (delivered, failed or dropped). A restart resumes after it, so it loses nothing and
   re-reads only records that were still in flight, as Firehose may (delivery is at-least-once).
 
 It records, per record, arrival, read, invocation and S3 times, so latency splits into its parts.
@@ -42,6 +45,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from comparison import kpl
 from comparison.local.servers import last_sequence_number
 from comparison.local.template import Template, TemplateError
 
@@ -182,6 +186,7 @@ class Timeline:
     sequence_number: str
     arrival_ms: int
     read_ms: int
+    subsequence_number: int = 0
     invoke_start_ms: int | None = None
     invoke_end_ms: int | None = None
     attempts: int = 0
@@ -198,6 +203,7 @@ class _Record:
     shard_id: str
     partition_key: str
     sequence_number: str
+    subsequence_number: int
     arrival_ms: int
     timeline: Timeline
     output: bytes | None = None
@@ -310,6 +316,7 @@ class FirehoseSimulator:
         starting_position: str = "TRIM_HORIZON",
         starting_timestamp: datetime | None = None,
         poll_interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if starting_position not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
             raise FirehoseConfigError(f"starting position {starting_position!r}: TRIM_HORIZON, LATEST or AT_TIMESTAMP")
@@ -326,10 +333,15 @@ class FirehoseSimulator:
         self.starting_timestamp = starting_timestamp
         self._latest_start: dict[str, str | None] = {}
         self.poll_interval_s = poll_interval_s
+        # Seconds that pace polls and buffer intervals (a test passes a clock it moves itself). Timelines
+        # are wall-clock milliseconds, and a function's time limit is measured in real time.
+        self._clock = clock
         summary = kinesis.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
         self.stream_arn = summary["StreamARN"]
         self.delivery_stream_arn = f"arn:aws:firehose:{settings.region}:000000000000:deliverystream/{settings.name}"
-        self.timelines: dict[tuple[str, str], Timeline] = {}
+        # Keyed by shard, sequence number and sub-sequence number (a KPL aggregate's user records share the
+        # first two).
+        self.timelines: dict[tuple[str, str, int], Timeline] = {}
         self.stats = {
             "received": 0,
             "ok": 0,
@@ -341,11 +353,15 @@ class FirehoseSimulator:
             "objects": 0,
             "error_objects": 0,
             "errors_by_code": {},
+            "kpl_aggregates": 0,
+            "kpl_malformed": 0,
         }
         self._checkpoint = self._load_checkpoint()
         self._iterators: dict[str, str | None] = {}
         self._next_poll: dict[str, float] = {}
         self._in_flight: dict[str, deque] = {}
+        # Per Kinesis record in flight: [sequence number, sub-sequence numbers of its user records not yet
+        # delivered].
         self._entries: dict[tuple[str, str], list] = {}
         self._processor = _Buffer()
         self._destinations: dict[tuple, _Buffer] = {}
@@ -371,14 +387,18 @@ class FirehoseSimulator:
         """Mark records as having reached S3 (or dropped) and move each shard's checkpoint."""
         shards = set()
         for record in records:
-            entry = self._entries.pop((record.shard_id, record.sequence_number), None)
+            key = (record.shard_id, record.sequence_number)
+            entry = self._entries.get(key)
             if entry is not None:
-                entry[1] = True
-                shards.add(record.shard_id)
+                # A set, not a count: a record completed twice must not release its aggregate early.
+                entry[1].discard(record.subsequence_number)
+                if not entry[1]:
+                    del self._entries[key]
+                    shards.add(record.shard_id)
         moved = False
         for shard_id in shards:
             queue = self._in_flight[shard_id]
-            while queue and queue[0][1]:
+            while queue and not queue[0][1]:
                 self._checkpoint[shard_id] = queue.popleft()[0]
                 moved = True
         if moved:
@@ -445,21 +465,30 @@ class FirehoseSimulator:
         for raw in page["Records"]:
             sequence = raw["SequenceNumber"]
             arrival = int(raw["ApproximateArrivalTimestamp"].timestamp() * 1000)
-            timeline = Timeline(shard_id, sequence, arrival, read_at)
-            self.timelines[(shard_id, sequence)] = timeline
-            records.append(
-                _Record(
-                    # Opaque to the function; unique across shards even where sequence numbers are not (moto).
-                    record_id=f"{shard_id}-{sequence}{0:06d}",
-                    data=raw["Data"],
-                    shard_id=shard_id,
-                    partition_key=raw["PartitionKey"],
-                    sequence_number=sequence,
-                    arrival_ms=arrival,
-                    timeline=timeline,
+            # Firehose unpacks KPL aggregates before the Lambda, one recordId per user record; one it cannot
+            # unpack goes on whole (the contract fails it as kpl_aggregate).
+            users, malformed = kpl.user_records(raw["Data"], raw["PartitionKey"])
+            if malformed:
+                self.stats["kpl_malformed"] += 1
+            elif kpl.is_aggregate(raw["Data"]):
+                self.stats["kpl_aggregates"] += 1
+            for user in users:
+                timeline = Timeline(shard_id, sequence, arrival, read_at, user.subsequence_number)
+                self.timelines[(shard_id, sequence, user.subsequence_number)] = timeline
+                records.append(
+                    _Record(
+                        # Opaque to the function; unique across shards even where sequence numbers are not (moto).
+                        record_id=f"{shard_id}-{sequence}{user.subsequence_number:06d}",
+                        data=user.data,
+                        shard_id=shard_id,
+                        partition_key=user.partition_key,
+                        sequence_number=sequence,
+                        subsequence_number=user.subsequence_number,
+                        arrival_ms=arrival,
+                        timeline=timeline,
+                    )
                 )
-            )
-            entry = [sequence, False]
+            entry = [sequence, {user.subsequence_number for user in users}]
             queue.append(entry)
             self._entries[(shard_id, sequence)] = entry
         self.stats["received"] += len(records)
@@ -483,7 +512,7 @@ class FirehoseSimulator:
                         "partitionKey": r.partition_key,
                         "approximateArrivalTimestamp": r.arrival_ms,
                         "sequenceNumber": r.sequence_number,
-                        "subsequenceNumber": 0,
+                        "subsequenceNumber": r.subsequence_number,
                     },
                 }
                 for r in batch
@@ -637,7 +666,7 @@ class FirehoseSimulator:
     def _buffer(self, record: _Record) -> None:
         buffer = self._destinations.setdefault(record.partition, _Buffer())
         if not buffer.records:
-            buffer.opened = time.monotonic()
+            buffer.opened = self._clock()
         buffer.records.append(record)
         buffer.size += len(record.output or b"")
         if buffer.size >= self.settings.buffer_mb * MB:
@@ -690,7 +719,7 @@ class FirehoseSimulator:
         if not buffer.records:
             return
         limit = self.settings.processor_buffer_mb * MB
-        due = force or time.monotonic() - buffer.opened >= self.settings.processor_interval_s
+        due = force or self._clock() - buffer.opened >= self.settings.processor_interval_s
         if not due and buffer.size < limit:
             return
         batch, size, rest = [], 0, _Buffer(opened=buffer.opened)
@@ -709,7 +738,7 @@ class FirehoseSimulator:
     def _flush_destinations(self, force: bool = False) -> None:
         interval = self.settings.buffer_interval_s
         for partition, buffer in list(self._destinations.items()):
-            if force or time.monotonic() - buffer.opened >= interval:
+            if force or self._clock() - buffer.opened >= interval:
                 self._deliver(partition)
 
     def step(self) -> float:
@@ -717,13 +746,13 @@ class FirehoseSimulator:
         with self._lock:
             if not self._next_poll:
                 self._next_poll = {shard: 0.0 for shard in self._shards()}
-            clock = time.monotonic()
+            clock = self._clock()
             for shard, due in self._next_poll.items():
                 if clock >= due:
                     records = self._poll(shard)
                     self._next_poll[shard] = clock + self.poll_interval_s
                     if records and not self._processor.records:
-                        self._processor.opened = time.monotonic()
+                        self._processor.opened = self._clock()
                     for record in records:
                         self._processor.records.append(record)
                         self._processor.size += len(record.data)
@@ -731,7 +760,7 @@ class FirehoseSimulator:
                         self._flush_processor()
             self._flush_processor()
             self._flush_destinations()
-            return max(0.0, min(self._next_poll.values()) - time.monotonic())
+            return max(0.0, min(self._next_poll.values()) - self._clock())
 
     def flush(self) -> None:
         """Send everything buffered on now (for a clean stop; Firehose would wait for its intervals)."""
@@ -754,5 +783,5 @@ class FirehoseSimulator:
             stop.wait(min(tick_s, wait) if wait > 0 else tick_s)
 
     def pending(self) -> int:
-        """Records read but not yet delivered, failed or dropped."""
+        """Kinesis records read whose user records are not all delivered, failed or dropped yet."""
         return len(self._entries)

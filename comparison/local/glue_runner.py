@@ -100,6 +100,8 @@ class LocalGlueJob:
     settings: GlueJobSettings = field(default_factory=GlueJobSettings)
     registry_path: str | None = None
     template: Template = field(default_factory=Template)
+    # Whether the Kinesis source unpacks KPL aggregates: an assumption about Glue (comparison/kpl.py).
+    kpl_deaggregation: bool = True
     query: Any = field(default=None, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
     _failure: BaseException | None = field(default=None, init=False)
@@ -129,6 +131,7 @@ class LocalGlueJob:
         with _STARTING:
             RUNTIME.reset()
             RUNTIME.catalog = catalog_tables(self.template, self.stream)
+            RUNTIME.kpl_deaggregation = self.kpl_deaggregation
 
             def on_started(query: Any) -> None:
                 self.query = query
@@ -194,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--aggregate-window", help='tumbling window, e.g. "1 minute"')
     parser.add_argument("--watermark-delay", help='watermark delay, e.g. "10 minutes"')
     parser.add_argument("--join-bound", help='maintenance join bound, e.g. "10 minutes"')
+    parser.add_argument(
+        "--no-kpl-deaggregation",
+        action="store_true",
+        help="hand KPL aggregates to the job whole (Glue's behaviour is not documented; default: unpack them)",
+    )
     parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE", help="template override")
     return parser
 
@@ -221,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         settings=settings,
         registry_path=str(Path(args.registry).resolve()) if args.registry else None,
         template=template,
+        kpl_deaggregation=not args.no_kpl_deaggregation,
     )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())

@@ -5,6 +5,12 @@ Firehose simulator reads, and hands the Glue pipeline the frame Glue would (`dat
 shard and sequence number). Register it with `spark.dataSource.register(KinesisDataSource)`, then
 `spark.readStream.format("kinesis-local").option("streamName", ...).load()`.
 
+KPL-aggregated records are unpacked into their user records (option `deaggregate`, "true" by default),
+as Spark's Kinesis connectors do with the Kinesis Client Library; whether Glue's source does is not
+documented, so this is an assumption, and "false" hands each aggregate on whole (the contract then
+quarantines it as kpl_aggregate). An aggregate that cannot be unpacked goes on whole either way. The
+per-shard limits count Kinesis records, not user records.
+
 Offsets, per shard, are the sequence number of the last record a batch includes (or where a shard's
 reading starts: its trim horizon or a timestamp). Sequence numbers are opaque decimal strings of up
 to 56 digits: they are ordered as integers, never as text.
@@ -30,6 +36,8 @@ from typing import Any
 
 import pyarrow as pa
 from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
+
+from comparison import kpl
 
 try:  # Admission control (read limits) came with PySpark 4.2; 4.0 and 4.1 call latestOffset() alone.
     from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
@@ -164,7 +172,8 @@ def read_range(options: dict[str, str], part: ShardRange) -> pa.RecordBatch:
 
     `options` are the reader's, with lower-cased keys (`endpointurl`, `region`).
     """
-    key = (options.get("endpointurl", ""), part.stream, part.shard_id, part.start, part.end)
+    deaggregate = options.get("deaggregate", "true") == "true"
+    key = (options.get("endpointurl", ""), part.stream, part.shard_id, part.start, part.end, deaggregate)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
@@ -181,11 +190,14 @@ def read_range(options: dict[str, str], part: ShardRange) -> pa.RecordBatch:
             if _sequence(sequence) > end:
                 reached = True
                 break
-            columns["data"].append(record["Data"])
-            columns["arrival_ms"].append(int(record["ApproximateArrivalTimestamp"].timestamp() * 1000))
-            columns["shard_id"].append(part.shard_id)
-            columns["sequence_number"].append(sequence)
-            columns["partition_key"].append(record["PartitionKey"])
+            arrival_ms = int(record["ApproximateArrivalTimestamp"].timestamp() * 1000)
+            users, _ = kpl.user_records(record["Data"], record["PartitionKey"], deaggregate)
+            for user in users:
+                columns["data"].append(user.data)
+                columns["arrival_ms"].append(arrival_ms)
+                columns["shard_id"].append(part.shard_id)
+                columns["sequence_number"].append(sequence)
+                columns["partition_key"].append(user.partition_key)
             if _sequence(sequence) == end:
                 reached = True
                 break
@@ -223,6 +235,8 @@ class KinesisStreamReader(DataSourceStreamReader):
             if "startingtimestampms" not in options:
                 raise KinesisSourceError("startingPosition AT_TIMESTAMP needs the option startingTimestampMs")
             self.starting_timestamp_ms = int(options["startingtimestampms"])
+        if options.get("deaggregate", "true") not in ("true", "false"):
+            raise KinesisSourceError(f"deaggregate must be true or false, not {options['deaggregate']!r}")
         self.max_records = self._limit(options, "maxRecordsPerBatch")
         self.max_per_shard = self._limit(options, "maxRecordsPerShard")
         # Driver-side read-ahead: per shard, the last sequence number read and the iterator after it.

@@ -108,3 +108,28 @@ def test_giving_up_names_the_records_not_accepted(kinesis):
     producer = KinesisProducer(Flaky(kinesis, raise_calls=10**6), "nope", give_up_after_s=0.3, base_backoff_s=0.01)
     with pytest.raises(ProducerError, match="10 records not accepted"):
         producer.send(list(generate(WorkloadConfig(rate=10, duration_s=1), 0)))
+
+
+def test_with_aggregation_refused_aggregates_are_retried_whole_and_every_event_lands_once(kinesis, unique_name):
+    from comparison import kpl
+
+    create_stream(kinesis, unique_name, shards=2)
+    config = WorkloadConfig(rate=3000, duration_s=1, duplicate_fraction=0.0)
+    producer = KinesisProducer(Flaky(kinesis, fail_every=2), unique_name, base_backoff_s=0.01, aggregation=True)
+    events = list(generate(config, 0))
+    sent = producer.send(events)
+    assert producer.stats["record_failures"] > 0
+    assert sorted(s.index for s in sent) == [e.index for e in events]
+    landed = [(shard, r) for shard, records in read_stream(kinesis, unique_name).items() for r in records]
+    assert len(landed) == producer.stats["kinesis_records"] < len(events) / 5
+    unpacked = {}
+    for shard, record in landed:
+        for user in kpl.unpack(record["Data"]):
+            unpacked[(shard, record["SequenceNumber"], user.subsequence_number)] = (user.data, user.partition_key)
+    # Each event is where its Sent says, with its bytes and partition key, exactly once.
+    by_index = {e.index: e for e in events}
+    assert len(unpacked) == len(events)
+    for s in sent:
+        event = by_index[s.index]
+        where = (s.shard_id, s.sequence_number, s.subsequence_number)
+        assert unpacked[where] == (event.payload(0), event.partition_key)

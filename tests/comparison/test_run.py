@@ -104,7 +104,7 @@ def test_report_files_and_sections(run):
     for heading in ("## Counts and latency", "## Capabilities", "## Monthly cost", "Where the cheaper path changes"):
         assert heading in markdown
     assert all(c["title"] in markdown for c in report["capabilities"])
-    assert (out / "report.html").read_text().count("<svg") == 2
+    assert (out / "report.html").read_text().count("<svg") == len(CHARTS)
     assert "report:" in stdout
 
 
@@ -121,10 +121,61 @@ def test_progress_and_memory_are_sampled(run):
     assert "Peak memory" in (out / "report.md").read_text()
 
 
+CHARTS = ("chart-latency-cdf", "chart-latency-parts", "chart-progress", "chart-memory", "chart-cost")
+CHROMIUM = Path("/usr/bin/chromium")
+# As root in a closed network: no sandbox, and none of Chromium's background connections.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def test_the_html_report_renders_in_chromium_with_every_chart(run):
+    from playwright.sync_api import sync_playwright
+
+    out, report, _ = run
+    assert CHROMIUM.exists(), "Debian's chromium is missing: `make setup` installs it (apt-get install chromium)"
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on("console", lambda message: problems.append(f"{message.type}: {message.text}"))
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+            page.goto((out / "report.html").as_uri())
+            page.screenshot(path=str(out / "report.png"), full_page=True)
+            charts = page.evaluate(
+                """() => Array.from(document.querySelectorAll('figure.chart')).map(figure => {
+                    const box = figure.querySelector('svg').getBoundingClientRect();
+                    return {id: figure.id, width: box.width, height: box.height,
+                            texts: Array.from(figure.querySelectorAll('svg text')).map(t => t.textContent)};
+                })"""
+            )
+            tables = page.evaluate("() => Array.from(document.querySelectorAll('table')).map(t => t.id)")
+            marks = page.evaluate("() => document.querySelectorAll('#capabilities .no, #capabilities .yes').length")
+        finally:
+            browser.close()
+    assert problems == [], "the page logged errors or reached for the network"
+    assert [chart["id"] for chart in charts] == list(CHARTS)
+    for chart in charts:
+        # Drawn at a readable size, with a title, axis labels and a legend naming both paths (or processes).
+        assert chart["width"] > 400 and chart["height"] > 250, chart["id"]
+        assert len(chart["texts"]) > 8, chart["id"]
+    texts = {chart["id"]: " ".join(chart["texts"]) for chart in charts}
+    for chart in ("chart-latency-cdf", "chart-progress", "chart-cost"):
+        assert "Firehose + Lambda" in texts[chart] and "Kinesis + Glue streaming" in texts[chart], chart
+    assert "p50" in texts["chart-latency-cdf"] and "log scale" in texts["chart-latency-cdf"]
+    assert "RSS (MB)" in texts["chart-memory"] and "USD per month" in texts["chart-cost"]
+    assert {"counts", "capabilities", "cost", "claims"} <= set(tables)
+    assert marks == 2 * len(report["capabilities"])
+    assert (out / "report.png").stat().st_size > 100_000
+
+
 @pytest.fixture(scope="module")
 def chaos_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("chaos")
-    command = [sys.executable, "-m", "comparison", "run", "--chaos", "--duration", "40", "--rate", "100"]
+    # With KPL aggregation: a retried put and a replayed batch carry whole aggregates.
+    command = [sys.executable, "-m", "comparison", "run", "--chaos", "--kpl-aggregation", "--duration", "40"]
+    command += ["--rate", "100"]
     result = subprocess.run(
         [*command, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ}
     )
@@ -132,8 +183,13 @@ def chaos_run(tmp_path_factory):
     return out, json.loads((out / "report.json").read_text())
 
 
-def test_chaos_every_record_is_still_accounted_for(chaos_run):
+def test_chaos_with_aggregation_every_user_record_is_still_accounted_for(chaos_run):
     out, report = chaos_run
+    kpl = report["run"]["settings"]["kpl"]
+    assert kpl["aggregation"] and kpl["kinesis_records"] < kpl["user_records"]
+    assert kpl["firehose_aggregates_unpacked"] > 0 and kpl["firehose_aggregates_malformed"] == 0
+    rows = read_rows(out / "input" / "events.jsonl")
+    assert any(r.get("subsequence_number", 0) > 0 for r in rows)
     chaos = report["run"]["chaos"]
     assert chaos["glue_restarts"] >= 2
     assert chaos["lambda"]["raised"] > 0 and chaos["lambda"]["timed_out"] > 0
@@ -150,7 +206,7 @@ def test_chaos_every_record_is_still_accounted_for(chaos_run):
 @pytest.fixture(scope="module")
 def locust_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("locust")
-    command = [sys.executable, "-m", "comparison", "run", "--driver", "locust", "--users", "3"]
+    command = [sys.executable, "-m", "comparison", "run", "--driver", "locust", "--users", "3", "--kpl-aggregation"]
     result = subprocess.run(
         [*command, "--duration", "10", "--rate", "100", "--out", str(out)],
         cwd=ROOT,
@@ -175,3 +231,6 @@ def test_locust_driver_produces_the_workload_and_every_record_is_accounted_for(l
         assert report["paths"][path]["counts"]["unaccounted"] == 0, path
     assert (out / "load" / "locust_stats.csv").exists()
     assert "locust users" in (out / "report.md").read_text()
+    # The users sent KPL aggregates: user records share their aggregate's place in the stream.
+    assert len({(r["shard_id"], r["sequence_number"]) for r in rows}) < len(rows)
+    assert "KPL aggregation" in (out / "report.md").read_text()

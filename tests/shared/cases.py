@@ -69,6 +69,11 @@ CASES = [
         None,
     ),
     ("too large", doc(pad="x" * 40_000), ARRIVAL, "failed", "too_large", None),
+    # An aggregate the source could not unpack, whatever follows the magic bytes and however large.
+    ("kpl magic only", b"\xf3\x89\x9a\xc2", ARRIVAL, "failed", "kpl_aggregate", None),
+    ("kpl magic before json", b"\xf3\x89\x9a\xc2" + doc(), ARRIVAL, "failed", "kpl_aggregate", None),
+    ("kpl aggregate too large", b"\xf3\x89\x9a\xc2" + b"\x00" * 40_000, ARRIVAL, "failed", "kpl_aggregate", None),
+    ("kpl magic cut short", b"\xf3\x89\x9a", ARRIVAL, "failed", "not_utf8", None),
     ("invalid utf-8", b'{"event_id":"\xff"}', ARRIVAL, "failed", "not_utf8", None),
     ("utf-8 encoded surrogate", b'{"event_id":"\xed\xa0\x80"}', ARRIVAL, "failed", "not_utf8", None),
     ("byte order mark", b"\xef\xbb\xbf" + doc(), ARRIVAL, "failed", "not_json", None),

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
+from shared import contract as c
+
 BASE = datetime(2025, 11, 28, 12, 0, tzinfo=timezone.utc)
 BASE_MS = int(BASE.timestamp() * 1000)
 
@@ -221,6 +223,8 @@ def damaged(draw, data: bytes) -> bytes:
 
 garbage = st.one_of(
     st.binary(min_size=1, max_size=64),
+    # An aggregate no consumer unpacked: the KPL's magic bytes, then anything.
+    st.binary(max_size=64).map(lambda tail: c.KPL_MAGIC + tail),
     st.text(max_size=40).map(lambda s: s.encode("utf-8", "surrogatepass")),
     json_values.map(lambda v: dump(v).encode("utf-8", "surrogatepass")),
 )

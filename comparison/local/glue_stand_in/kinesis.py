@@ -231,6 +231,7 @@ def glue_frame(spark, read: KinesisRead):
     """
     from pyspark.sql import functions as F
 
+    from comparison.local.glue_stand_in.runtime import RUNTIME
     from comparison.local.kinesis_source import KinesisDataSource
 
     spark.dataSource.register(KinesisDataSource)
@@ -240,6 +241,7 @@ def glue_frame(spark, read: KinesisRead):
         .option("region", read.region)
         .option("startingPosition", read.starting_position)
         .option("maxRecordsPerShard", str(read.max_records_per_shard))
+        .option("deaggregate", "true" if RUNTIME.kpl_deaggregation else "false")
     )
     if read.starting_timestamp_ms is not None:
         reader = reader.option("startingTimestampMs", str(read.starting_timestamp_ms))

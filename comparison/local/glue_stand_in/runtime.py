@@ -1,8 +1,8 @@
 """How the local runner reaches the job that `glue_job.py` runs under the stand-in.
 
 One job runs per process, as on Glue: `RUNTIME` holds the Data Catalog tables the job may read (from
-template.yaml: per (database, table), its `parameters` and its columns as a DDL `schema`), is told when
-the streaming query starts, and asks it to stop.
+template.yaml: per (database, table), its `parameters` and its columns as a DDL `schema`) and whether
+the Kinesis source unpacks KPL aggregates, is told when the streaming query starts, and asks it to stop.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ class Runtime:
     """The running job's side door: catalog tables in, the query out, a stop request."""
 
     catalog: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # Whether the Kinesis source unpacks KPL aggregates (Glue's behaviour is not documented).
+    kpl_deaggregation: bool = True
     on_query_started: Callable[[Any], None] | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
     query: Any = None
@@ -38,6 +40,7 @@ class Runtime:
     def reset(self) -> None:
         """Ready for the next job of this process."""
         self.catalog, self.on_query_started, self.query = {}, None, None
+        self.kpl_deaggregation = True
         self.stopping = threading.Event()
 
 

@@ -87,7 +87,21 @@ def produce(aws, count, size=200):
     return events
 
 
-def make(aws, tmp_path, handler, starting_position="TRIM_HORIZON", **settings):
+class Clock:
+    """A monotonic clock that moves only when the test moves it: buffer intervals measured in steps, not
+    in the machine's speed."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make(aws, tmp_path, handler, starting_position="TRIM_HORIZON", clock=None, **settings):
     values = dict(name="etl", lambda_arn=LAMBDA_ARN, processor_interval_s=0, buffer_interval_s=0, prefix="out/")
     values.update(settings)
     return FirehoseSimulator(
@@ -100,6 +114,7 @@ def make(aws, tmp_path, handler, starting_position="TRIM_HORIZON", **settings):
         checkpoint_path=tmp_path / "checkpoint.json",
         poll_interval_s=0.05,
         starting_position=starting_position,
+        **({"clock": clock} if clock else {}),
     )
 
 
@@ -197,15 +212,27 @@ def test_processor_flushes_on_size_before_its_interval(aws, tmp_path):
     assert simulator.pending() > 0  # the remainder waits for its size or its interval
 
 
+def step_until(simulator, clock, until, step_s=0.05, steps=400):
+    """Step the simulator, moving its clock `step_s` after each step, until `until()`; the clock it took."""
+    for _ in range(steps):
+        simulator.step()
+        if until():
+            return clock.now
+        clock.advance(step_s)
+    raise AssertionError(f"not done after {steps} steps: {simulator.stats}")
+
+
 def test_processor_flushes_on_interval(aws, tmp_path):
-    recording = Recording()
-    simulator = make(aws, tmp_path, recording, processor_interval_s=1.0)
+    recording, clock = Recording(), Clock()
+    simulator = make(aws, tmp_path, recording, clock=clock, processor_interval_s=1.0)
     produce(aws, 20)
-    drive(simulator, lambda: simulator.stats["received"] == 20)
-    assert not recording.events
-    drive(simulator, lambda: simulator.stats["ok"] == 20)
-    waits = [t.invoke_start_ms - t.read_ms for t in simulator.timelines.values()]
-    assert min(waits) >= 900
+    read_at = step_until(simulator, clock, lambda: simulator.stats["received"] == 20)
+    invoked_at = step_until(simulator, clock, lambda: bool(recording.events))
+    # One invocation with the whole batch, at the first step a full interval after the buffer opened: the
+    # buffer opened at or after the start (clock 1000) and at or before the last record was read.
+    assert [len(e["records"]) for e in recording.events] == [20]
+    assert 1000.0 + 1.0 - 1e-6 <= invoked_at <= read_at + 1.0 + 0.05 + 1e-6
+    assert simulator.stats["ok"] == 20
 
 
 def test_zero_buffering_delivers_each_poll(aws, tmp_path):
@@ -216,13 +243,16 @@ def test_zero_buffering_delivers_each_poll(aws, tmp_path):
 
 
 def test_destination_flushes_on_size_and_interval(aws, tmp_path):
-    simulator = make(aws, tmp_path, Recording(), buffer_mb=1, buffer_interval_s=2.0)
+    clock = Clock()
+    simulator = make(aws, tmp_path, Recording(), clock=clock, buffer_mb=1, buffer_interval_s=2.0)
     produce(aws, 1500, size=1000)  # about 1.5 MB of output
-    drive(simulator, lambda: simulator.stats["objects"] >= 1)
-    first = simulator.stats["objects"]
-    assert simulator.pending() > 0  # the rest waits for the interval
-    drive(simulator, lambda: simulator.pending() == 0)
-    assert simulator.stats["objects"] == first + 1
+    read_at = step_until(simulator, clock, lambda: simulator.stats["received"] == 1500)
+    # Size has flushed once; the rest waits for the interval, which starts after the start (clock 1000) and
+    # no later than the last read.
+    assert simulator.stats["objects"] == 1 and simulator.pending() > 0
+    flushed_at = step_until(simulator, clock, lambda: simulator.stats["objects"] == 2)
+    assert 1000.0 + 2.0 - 1e-6 <= flushed_at <= read_at + 2.0 + 0.05 + 1e-6
+    assert simulator.pending() == 0
 
 
 # ---- failures -----------------------------------------------------------------------------
@@ -565,3 +595,66 @@ def test_latest_is_a_position_an_expired_iterator_finds_again(aws, tmp_path):
     drive(simulator, lambda: simulator.stats["received"] == 10 and simulator.pending() == 0)
     assert simulator.kinesis.expired is False, "the expiry was not met"
     assert sorted(lines(objects(aws, "out/").values())) == sorted(e.payload(0) for e in after)
+
+
+# ---- KPL aggregation --------------------------------------------------------------------------
+
+
+def test_aggregates_are_unpacked_before_the_lambda_one_record_id_per_user_record(aws, tmp_path):
+    events = list(generate(WorkloadConfig(rate=1000, duration_s=0.06, duplicate_fraction=0.0), 0))
+    producer = KinesisProducer(aws["kinesis"], aws["name"], aggregation=True)
+    sent = producer.send(events)
+    assert producer.stats["kinesis_records"] < len(events)
+    recording = Recording()
+    simulator = make(aws, tmp_path, recording)
+    drive(simulator, lambda: simulator.stats["received"] == len(events) and simulator.pending() == 0)
+    records = [r for event in recording.events for r in event["records"]]
+    assert sorted(base64.b64decode(r["data"]) for r in records) == sorted(e.payload(0) for e in events)
+    assert len({r["recordId"] for r in records}) == len(events)
+    # Each user record names its aggregate's sequence number and its place in it, as the producer saw them.
+    where = {(s.sequence_number, s.subsequence_number) for s in sent}
+    metadata = {(r["kinesisRecordMetadata"]["sequenceNumber"], r["kinesisRecordMetadata"]["subsequenceNumber"])
+                for r in records}  # fmt: skip
+    assert metadata == where
+    assert simulator.stats["kpl_aggregates"] == producer.stats["kinesis_records"]
+    assert sorted(lines(objects(aws, "out/").values())) == sorted(e.payload(0) for e in events)
+
+
+def test_the_checkpoint_passes_an_aggregate_only_once_all_its_user_records_are_delivered(aws, tmp_path):
+    events = list(generate(WorkloadConfig(rate=1000, duration_s=0.02, duplicate_fraction=0.0), 0))
+    sent = KinesisProducer(aws["kinesis"], aws["name"], aggregation=True).send(events)
+    first_aggregate = sent[0].sequence_number
+    simulator = make(aws, tmp_path, Recording(), buffer_interval_s=60.0)
+    drive(simulator, lambda: simulator.stats["received"] == len(events))
+    # Transformed and buffered for S3, none written: no shard may move its checkpoint past the aggregate.
+    assert simulator.checkpoint == {}
+    assert simulator.pending() == len({(s.shard_id, s.sequence_number) for s in sent})
+    simulator.flush()
+    assert simulator.pending() == 0
+    assert first_aggregate in simulator.checkpoint.values()
+
+
+def test_a_malformed_aggregate_reaches_the_lambda_whole_and_fails_with_its_reason(aws, tmp_path):
+    from comparison import kpl
+    from firehose_transform import app
+    from shared.enrichment import Registry
+
+    good = next(kpl.pack([("a", b'{"n":1}'), ("b", b'{"n":2}')])).data
+    truncated = good[:-3]
+    altered = good[:-1] + bytes([good[-1] ^ 1])
+    for data in (truncated, altered):
+        aws["kinesis"].put_record(StreamName=aws["name"], Data=data, PartitionKey="p")
+    reasons = []
+
+    def transform(event, context):
+        response, _, failures = app.transform_event(event, Registry({}))
+        reasons.extend(f["reason"] for f in failures)
+        return response
+
+    simulator = make(aws, tmp_path, transform)
+    drive(simulator, lambda: simulator.stats["received"] == 2 and simulator.pending() == 0)
+    assert simulator.stats["kpl_malformed"] == 2 and simulator.stats["processing_failed"] == 2
+    assert reasons == ["kpl_aggregate", "kpl_aggregate"]
+    failed = error_documents(aws)
+    assert sorted(base64.b64decode(d["rawData"]) for d in failed) == sorted([truncated, altered])
+    assert all(d["errorCode"] == PROCESSING_FAILED for d in failed)

@@ -137,6 +137,46 @@ def test_for_each_batch_refuses_bad_options_before_starting(spark, options, erro
     assert not spark.streams.active
 
 
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.parametrize("unpack", [True, False])
+def test_kpl_aggregates_reach_the_job_unpacked_or_whole_as_the_runtime_says(
+    spark, kinesalite, unique_name, monkeypatch, unpack
+):
+    from comparison import kpl
+    from comparison.local.servers import client, create_stream
+
+    kinesis_client = client("kinesis", kinesalite.endpoint)
+    create_stream(kinesis_client, unique_name, shards=1)
+    aggregate = next(kpl.pack([("k", b'{"n":1}'), ("k", b'{"n":2}')])).data
+    kinesis_client.put_record(StreamName=unique_name, Data=aggregate, PartitionKey="k")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KINESIS", kinesalite.endpoint)
+    RUNTIME.reset()
+    RUNTIME.kpl_deaggregation = unpack
+    arn = f"arn:aws:kinesis:us-east-1:000000000000:stream/{unique_name}"
+    from glue_streaming.pipeline import from_glue_kinesis
+    from shared.spark_columns import apply_contract
+
+    options = {**GOOD, "streamARN": arn, "addRecordTimestamp": "true"}
+    frame = GlueContext(spark.sparkContext).create_data_frame.from_options("kinesis", options)
+    judged = apply_contract(from_glue_kinesis(frame)).select("data", "status", "reason")
+    query = judged.writeStream.format("memory").queryName(f"kpl_{int(unpack)}").start()
+    try:
+        query.processAllAvailable()
+    finally:
+        query.stop()
+        RUNTIME.reset()
+    rows = [tuple(row) for row in spark.sql(f"SELECT data, status, reason FROM kpl_{int(unpack)}").collect()]
+    if unpack:
+        assert [(bytes(data), status) for data, status, _ in rows] == [(b'{"n":1}', "failed"), (b'{"n":2}', "failed")]
+        assert {reason for _, _, reason in rows} == {"missing_field"}
+    else:
+        # The whole aggregate, its exact bytes, refused by the contract with its own reason.
+        assert [(bytes(data), status, reason) for data, status, reason in rows] == [
+            (aggregate, "failed", "kpl_aggregate")
+        ]
+
+
 def test_job_commit_needs_init():
     job = Job(None)
     with pytest.raises(RuntimeError, match=r"before Job\.init"):

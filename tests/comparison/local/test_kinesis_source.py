@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from comparison import kpl
 from comparison.local.kinesis_source import (
     KinesisSourceError,
     KinesisStreamReader,
@@ -151,8 +152,33 @@ def test_a_range_beyond_the_stream_is_an_error_not_a_short_batch(stream):
         ({"streamName": "s", "startingPosition": "AT_TIMESTAMP"}, "startingTimestampMs"),
         ({"streamName": "s", "maxRecordsPerBatch": "0"}, "at least 1"),
         ({"streamName": "s", "maxRecordsPerShard": "ten"}, "maxRecordsPerShard must be a whole number"),
+        ({"streamName": "s", "deaggregate": "yes"}, "deaggregate must be true or false"),
     ],
 )
 def test_bad_options_are_clear_errors(options, message):
     with pytest.raises(KinesisSourceError, match=message):
         KinesisStreamReader(options)
+
+
+def put_aggregates(stream):
+    """Two aggregates of 3 and 2 user records, a plain record, and a truncated aggregate, on one key."""
+    first = next(kpl.pack([("k", b"a0"), ("k", b"a1"), ("k", b"a2")])).data
+    second = next(kpl.pack([("k", b"b0"), ("k", b"b1")])).data
+    for data in (first, b"plain", second, first[:-4]):
+        stream["kinesis"].put_record(StreamName=stream["name"], Data=data, PartitionKey="k")
+    return first, second
+
+
+@pytest.mark.parametrize("deaggregate", ["true", "false"])
+def test_aggregates_are_unpacked_unless_switched_off_and_a_malformed_one_goes_on_whole(stream, deaggregate):
+    first, second = put_aggregates(stream)
+    source = reader(stream, deaggregate=deaggregate)
+    start = source.initialOffset()
+    rows = read_batch(source, start, source.latestOffset(start))
+    data = [row["data"] for row in rows]
+    if deaggregate == "true":
+        assert data == [b"a0", b"a1", b"a2", b"plain", b"b0", b"b1", first[:-4]]
+    else:
+        assert data == [first, b"plain", second, first[:-4]]
+    # The user records of one aggregate share its sequence number.
+    assert len({row["sequence_number"] for row in rows}) == 4
