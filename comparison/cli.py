@@ -51,11 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate_parser.add_argument("--start-ms", type=int, default=1_764_288_000_000, help="first send time")
     generate_parser.set_defaults(handler=cmd_generate)
 
+    from comparison.advise import add_advise_parser
     from comparison.run import add_run_parser
     from comparison.study.cli import add_study_parser
 
     add_run_parser(commands)
     add_study_parser(commands)
+    add_advise_parser(commands)
     return parser
 
 

@@ -1,0 +1,458 @@
+"""`python -m comparison advise`: which path fits a given workload, at what latency and monthly cost, and why.
+
+For each option it says whether each requirement can be met (the capabilities the runs measured, the documented
+limits), the settings that reach the latency goal, the latency to expect with where that figure comes from (the
+latest report, a benchmark, a documented limit, or the model), and the monthly cost from the cost model with its
+arithmetic. A third option, Amazon Managed Service for Apache Flink, is modelled from its documentation and
+pricing, never run: everything about it says so.
+
+Latency model (steady state, after start-up): Firehose + Lambda waits up to its processor interval and its S3
+interval, plus the overhead measured at zero buffering; the Glue job waits up to one window (its trigger), plus one
+micro-batch; Flink processes records as they come (documented as sub-second).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from comparison import cost
+from comparison.study.evidence import find_report, load_report
+
+OPTIONS = ("firehose_lambda", "kinesis_glue", "managed_flink")
+# Requirement names on the command line -> the capability names of report.json.
+NEEDS = {
+    "cleansing": "cleansing",
+    "enrichment": "enrichment",
+    "dedup": "dedup",
+    "windows": "windowed_aggregates",
+    "late": "late_events",
+    "join": "stream_join",
+}
+# What each option can express. The two run paths: as every comparison run measures (Firehose + Lambda
+# transforms each record alone, with no state across invocations). Flink: documented stateful stream
+# processing (windows, joins, exactly-once state), not run here.
+EXPRESSIBLE = {
+    "firehose_lambda": {"cleansing", "enrichment"},
+    "kinesis_glue": set(NEEDS.values()),
+    "managed_flink": set(NEEDS.values()),
+}
+KINESIS_MAX_RECORD = 1_048_576
+FIREHOSE_MAX_RECORD = 1_024_000
+FIREHOSE_MAX_INTERVAL_S = 900
+GLUE_DEFAULT_WINDOW_S = 100.0
+# Documented, not measured: zero buffering delivers "within a few seconds" (Firehose buffering-hints page).
+FIREHOSE_DOCUMENTED_OVERHEAD_S = 5.0
+FLINK_DOCUMENTED_LATENCY_S = 1.0
+MAP_SIZES = (100, 200, 512, 1024, 2048, 5120, 10240, 51200, 102400)
+UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+TEXT = {
+    "en": {
+        "titles": {
+            "firehose_lambda": "Firehose + Lambda",
+            "kinesis_glue": "Kinesis + Glue streaming",
+            "managed_flink": "Managed Service for Apache Flink (modelled from documentation, not run)",
+        },
+        "workload": "Workload: {rate:,.0f} events/s of {bytes:,} bytes; latency goal {slo}; needs {needs} ({region}).",
+        "fits": "fits",
+        "no_fit": "does not fit",
+        "cannot": "cannot express: {what}",
+        "record_limit": "records of {bytes:,} bytes exceed its {limit:,}-byte record limit",
+        "slo_missed": "cannot reach {slo}: at best {best}",
+        "latency": "latency: about {expected} ({source})",
+        "settings": "settings: {settings}",
+        "cost": "cost: ${usd:,.2f} a month",
+        "advice": "Advice: {choice}, the cheapest of the options that fit.",
+        "none": "Advice: no option fits every requirement; see why above.",
+        "map": "Decision map (cheapest option that fits, by rate and record size): {path}",
+        "change": "  {bytes:,}-byte records: {before} up to {low:,.0f} events/s, {after} from {high:,.0f}",
+        "changes": "Where the cheapest option that fits changes:",
+        "nothing_needed": "none beyond delivery",
+    },
+    "ko": {
+        "titles": {
+            "firehose_lambda": "Firehose + Lambda",
+            "kinesis_glue": "Kinesis + Glue 스트리밍",
+            "managed_flink": "Managed Service for Apache Flink (문서 기반 모델, 실행하지 않음)",
+        },
+        "workload": "워크로드: 초당 {rate:,.0f}건, 레코드 {bytes:,}바이트, 지연 목표 {slo}, "
+        "요구 사항 {needs} ({region}).",
+        "fits": "적합",
+        "no_fit": "부적합",
+        "cannot": "표현할 수 없음: {what}",
+        "record_limit": "레코드 {bytes:,}바이트가 레코드 한도 {limit:,}바이트를 넘습니다",
+        "slo_missed": "{slo} 목표에 도달할 수 없음: 최선은 {best}",
+        "latency": "지연: 약 {expected} ({source})",
+        "settings": "설정: {settings}",
+        "cost": "비용: 월 ${usd:,.2f}",
+        "advice": "권장: {choice} (적합한 선택지 중 가장 저렴함).",
+        "none": "권장: 모든 요구 사항을 만족하는 선택지가 없습니다. 위의 이유를 보십시오.",
+        "map": "결정 지도(레코드 크기와 처리량별로 적합한 선택지 중 가장 저렴한 것): {path}",
+        "change": "  {bytes:,}바이트 레코드: 초당 {low:,.0f}건까지 {before}, 초당 {high:,.0f}건부터 {after}",
+        "changes": "적합한 선택지 중 가장 저렴한 것이 바뀌는 곳:",
+        "nothing_needed": "전달 외 없음",
+    },
+}
+
+
+class AdviceError(ValueError):
+    """An input advise cannot take, with what is allowed."""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from "500ms", "60s", "5m", "1h" or a bare number of seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", text.lower())
+    if not match or (match.group(2) and match.group(2) not in UNITS):
+        raise AdviceError(f"--latency-slo {text!r}: give a duration such as 500ms, 60s, 5m or 1h")
+    seconds = float(match.group(1)) * UNITS.get(match.group(2) or "s", 1.0)
+    if seconds <= 0:
+        raise AdviceError(f"--latency-slo {text!r}: the goal must be more than 0 seconds")
+    return seconds
+
+
+def parse_needs(text: str) -> tuple[str, ...]:
+    """Requirement names, comma-separated, checked against `NEEDS`."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in NEEDS]
+    if unknown:
+        raise AdviceError(f"unknown requirement {unknown[0]!r}: choose from {', '.join(NEEDS)}")
+    return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class Request:
+    """The workload and what it needs."""
+
+    rate: float
+    record_bytes: int
+    latency_slo_s: float
+    needs: tuple[str, ...] = ()
+    region: str = "us-east-1"
+
+    def __post_init__(self) -> None:
+        if not (self.rate > 0 and math.isfinite(self.rate)):
+            raise AdviceError(f"--rate must be a number of events per second above 0, not {self.rate}")
+        if not 1 <= self.record_bytes <= KINESIS_MAX_RECORD:
+            raise AdviceError(
+                f"--record-bytes must be 1 to {KINESIS_MAX_RECORD:,} (a Kinesis record is at most 1 MiB), "
+                f"not {self.record_bytes:,}"
+            )
+        try:
+            cost.pricing(self.region)
+        except (KeyError, ValueError) as error:
+            raise AdviceError(str(error)) from None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The measured figures advise builds on, each with where it comes from."""
+
+    firehose_overhead_s: float
+    firehose_overhead_source: str
+    glue_batch_s: float
+    glue_batch_source: str
+    glue_rate_per_worker: float
+    glue_rate_source: str
+    lambda_ms_per_record: float
+    lambda_source: str
+
+    @classmethod
+    def gather(cls, report_path: Path | None) -> Evidence:
+        """From the latest report (and the benchmark it cites); AdviceError when there is none to read."""
+        path = report_path or find_report(Path.cwd())
+        if path is None:
+            raise AdviceError(
+                "no report to take measured figures from: run `make compare` first, or pass --report PATH"
+            )
+        report = load_report(path)
+        firehose = report["run"]["settings"]["firehose"]
+        latency = report["paths"]["firehose_lambda"]["latency_s"]
+        if firehose["processor_interval_s"] == 0 and firehose["buffer_interval_s"] == 0 and latency["p99"]:
+            overhead, overhead_source = latency["p99"], f"p99 measured at zero buffering, {path}"
+        else:
+            overhead = FIREHOSE_DOCUMENTED_OVERHEAD_S
+            overhead_source = "documented: zero buffering delivers within a few seconds (5 s assumed)"
+        batch = report["paths"]["kinesis_glue"].get("micro_batch_s") or {}
+        inputs = report["cost"]["measured_inputs"]
+        return cls(
+            firehose_overhead_s=overhead,
+            firehose_overhead_source=overhead_source,
+            glue_batch_s=batch.get("p99") or 0.0,
+            glue_batch_source=f"micro-batch p99 measured locally, {path} (2 cores; on AWS Glue it differs)",
+            glue_rate_per_worker=inputs["glue_events_per_s_per_worker"],
+            glue_rate_source=inputs["glue_events_per_s_per_worker_source"],
+            lambda_ms_per_record=inputs["lambda_ms_per_record"],
+            lambda_source=f"measured, {path}",
+        )
+
+
+@dataclass
+class Option:
+    """One option's answer."""
+
+    name: str
+    fits: bool
+    reasons: list[str] = field(default_factory=list)
+    expected_latency_s: float | None = None
+    latency_source: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    usd_per_month: float = 0.0
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    modelled: bool = False
+
+
+def _firehose(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
+    option = Option("firehose_lambda", True)
+    missing = [n for n in request.needs if NEEDS[n] not in EXPRESSIBLE["firehose_lambda"]]
+    if missing:
+        option.reasons.append(text["cannot"].format(what=", ".join(missing)))
+    if request.record_bytes > FIREHOSE_MAX_RECORD:
+        option.reasons.append(text["record_limit"].format(bytes=request.record_bytes, limit=FIREHOSE_MAX_RECORD))
+    budget = request.latency_slo_s - evidence.firehose_overhead_s
+    if budget < 0:
+        option.reasons.append(
+            text["slo_missed"].format(
+                slo=_duration(request.latency_slo_s), best=_duration(evidence.firehose_overhead_s)
+            )
+        )
+        budget = 0.0
+    # A record waits up to both intervals: split what the goal leaves between them (longer buffers, fewer
+    # invocations and objects, so the cheapest settings that still meet the goal).
+    processor = min(FIREHOSE_MAX_INTERVAL_S, math.floor(budget / 2))
+    delivery = min(FIREHOSE_MAX_INTERVAL_S, math.floor(budget - processor))
+    option.settings = {"ProcessorBufferIntervalSeconds": processor, "DeliveryBufferIntervalSeconds": delivery}
+    option.expected_latency_s = processor + delivery + evidence.firehose_overhead_s
+    option.latency_source = f"the intervals plus the overhead: {evidence.firehose_overhead_source}"
+    workload = cost.Workload(
+        events_per_s=request.rate,
+        record_size_bytes=min(request.record_bytes, FIREHOSE_MAX_RECORD),
+        lambda_ms_per_record=evidence.lambda_ms_per_record,
+        processor_interval_s=processor,
+        delivery_interval_s=delivery,
+    )
+    path = cost.estimate(workload, request.region).firehose_lambda
+    option.usd_per_month, option.lines = path.usd_per_month, [line.to_dict() for line in path.lines]
+    option.fits = not option.reasons
+    return option
+
+
+def _glue(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
+    option = Option("kinesis_glue", True)
+    budget = request.latency_slo_s - evidence.glue_batch_s
+    if budget < 1:
+        option.reasons.append(
+            text["slo_missed"].format(slo=_duration(request.latency_slo_s), best=_duration(evidence.glue_batch_s + 1))
+        )
+    window = max(1.0, min(GLUE_DEFAULT_WINDOW_S, math.floor(budget)))
+    workers = cost.glue_workers_for(request.rate, evidence.glue_rate_per_worker)
+    option.settings = {"GlueWindowSize": f"{window:g} seconds", "NumberOfWorkers": workers, "WorkerType": "G.025X"}
+    option.expected_latency_s = window + evidence.glue_batch_s
+    option.latency_source = f"one window plus one micro-batch: {evidence.glue_batch_source}"
+    workload = cost.Workload(
+        events_per_s=request.rate,
+        record_size_bytes=request.record_bytes,
+        lambda_ms_per_record=evidence.lambda_ms_per_record,
+        glue_workers=workers,
+        glue_window_s=window,
+    )
+    path = cost.glue_estimate(workload, request.region)
+    option.usd_per_month, option.lines = path.usd_per_month, [line.to_dict() for line in path.lines]
+    option.fits = not option.reasons
+    return option
+
+
+def _flink(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
+    option = Option("managed_flink", True, modelled=True)
+    if request.latency_slo_s < FLINK_DOCUMENTED_LATENCY_S:
+        option.reasons.append(
+            text["slo_missed"].format(slo=_duration(request.latency_slo_s), best=_duration(FLINK_DOCUMENTED_LATENCY_S))
+        )
+    # Assumption: a KPU (1 vCPU) does what one vCPU of the measured Spark pipeline does (a G.025X worker has 2).
+    per_kpu = evidence.glue_rate_per_worker / 2
+    kpus = max(1, math.ceil(request.rate / per_kpu))
+    option.settings = {"KPUs": kpus, "assumed_events_per_s_per_kpu": round(per_kpu)}
+    option.expected_latency_s = FLINK_DOCUMENTED_LATENCY_S
+    option.latency_source = "documented latency class (sub-second), modelled, not run"
+    workload = cost.Workload(
+        events_per_s=request.rate, record_size_bytes=request.record_bytes, lambda_ms_per_record=0.0
+    )
+    path = cost.flink_estimate(workload, kpus, request.region)
+    option.usd_per_month, option.lines = path.usd_per_month, [line.to_dict() for line in path.lines]
+    option.fits = not option.reasons
+    return option
+
+
+def options_for(request: Request, evidence: Evidence, lang: str = "en") -> list[Option]:
+    """Every option's answer for `request`."""
+    text = TEXT[lang]
+    return [build(request, evidence, text) for build in (_firehose, _glue, _flink)]
+
+
+def cheapest(options: list[Option]) -> Option | None:
+    """The cheapest option that fits, or None."""
+    fitting = [o for o in options if o.fits]
+    return min(fitting, key=lambda o: o.usd_per_month) if fitting else None
+
+
+def decision_map(request: Request, evidence: Evidence) -> dict[str, Any]:
+    """Over the cost sweep's rates and `MAP_SIZES`, the cheapest option that fits (None where none does)."""
+    grid = []
+    for size in MAP_SIZES:
+        row = []
+        for rate in cost.SWEEP_RATES:
+            at = Request(rate, size, request.latency_slo_s, request.needs, request.region)
+            best = cheapest(options_for(at, evidence))
+            row.append(best.name if best else None)
+        grid.append(row)
+    changes = []
+    for size, row in zip(MAP_SIZES, grid, strict=True):
+        for (rate_a, a), (rate_b, b) in itertools.pairwise(zip(cost.SWEEP_RATES, row, strict=True)):
+            if a != b:
+                changes.append({"record_bytes": size, "between_events_per_s": [rate_a, rate_b], "from": a, "to": b})
+    return {"rates": list(cost.SWEEP_RATES), "sizes": list(MAP_SIZES), "cheapest": grid, "changes": changes}
+
+
+def map_svg(grid: dict[str, Any], request: Request) -> str:
+    """The decision map as an SVG chart."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.ticker import FuncFormatter
+
+    from comparison.charts import new_figure, svg_of
+
+    names = [*OPTIONS, None]
+    colors = ["#d9822b", "#2b6cb0", "#2f9e44", "#dddddd"]
+    figure, axes = new_figure(f"Cheapest option that fits (latency goal {_duration(request.latency_slo_s)})")
+    values = [[names.index(cell) for cell in row] for row in grid["cheapest"]]
+    rates, sizes = grid["rates"], grid["sizes"]
+    x_edges, y_edges = _edges(rates, 10 ** (1 / 6)), _edges(sizes, 1.4)
+    axes.pcolormesh(x_edges, y_edges, values, cmap=ListedColormap(colors), vmin=-0.5, vmax=len(names) - 0.5)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes.set_xlabel("events per second (log scale)")
+    axes.set_ylabel("record size, bytes (log scale)")
+    axes.plot(
+        [request.rate],
+        [request.record_bytes],
+        marker="*",
+        color="black",
+        markersize=14,
+        linestyle="none",
+        label="this workload",
+    )
+    for index, name in enumerate(names):
+        label = TEXT["en"]["titles"][name] if name else "none fits"
+        axes.fill_between([], [], color=colors[index], label=label)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
+    return svg_of(figure)
+
+
+def _edges(centres: list[float], outer: float) -> list[float]:
+    """Cell edges on a log axis: geometric midpoints, and `outer` times beyond the ends."""
+    inner = [math.sqrt(a * b) for a, b in itertools.pairwise(centres)]
+    return [centres[0] / outer, *inner, centres[-1] * outer]
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms" if seconds < 1 else f"{seconds:,.1f} s"
+
+
+def advise(request: Request, evidence: Evidence, lang: str = "en") -> dict[str, Any]:
+    """The whole answer as JSON-ready data."""
+    options = options_for(request, evidence, lang)
+    best = cheapest(options)
+    return {
+        "request": asdict(request),
+        "evidence": asdict(evidence),
+        "options": [asdict(option) for option in options],
+        "advice": best.name if best else None,
+        "decision_map": decision_map(request, evidence),
+    }
+
+
+def plain_text(answer: dict[str, Any], lang: str = "en") -> str:
+    """The answer for a terminal."""
+    text = TEXT[lang]
+    request = answer["request"]
+    needs = ", ".join(request["needs"]) or text["nothing_needed"]
+    lines = [
+        text["workload"].format(
+            rate=request["rate"],
+            bytes=request["record_bytes"],
+            slo=_duration(request["latency_slo_s"]),
+            needs=needs,
+            region=request["region"],
+        ),
+        "",
+    ]
+    for option in answer["options"]:
+        verdict = text["fits"] if option["fits"] else text["no_fit"]
+        lines.append(f"{text['titles'][option['name']]}: {verdict}")
+        lines += [f"  - {reason}" for reason in option["reasons"]]
+        lines.append(
+            "  "
+            + text["latency"].format(expected=_duration(option["expected_latency_s"]), source=option["latency_source"])
+        )
+        settings = ", ".join(f"{k}={v}" for k, v in option["settings"].items())
+        lines.append("  " + text["settings"].format(settings=settings))
+        lines.append("  " + text["cost"].format(usd=option["usd_per_month"]))
+        lines += [f"      {line['service']}: {line['arithmetic']} ({line['status']})" for line in option["lines"]]
+        lines.append("")
+    advice = answer["advice"]
+    lines.append(text["advice"].format(choice=text["titles"][advice]) if advice else text["none"])
+    changes = answer["decision_map"]["changes"]
+    if changes:
+        lines += ["", text["changes"]]
+        for change in changes:
+            low, high = change["between_events_per_s"]
+            before, after = (text["titles"][n] if n else text["no_fit"] for n in (change["from"], change["to"]))
+            lines.append(
+                text["change"].format(bytes=change["record_bytes"], before=before, after=after, low=low, high=high)
+            )
+    return "\n".join(lines)
+
+
+def cmd_advise(args) -> int:
+    """Print the advice (or its JSON) and write the decision map."""
+    request = Request(
+        args.rate, args.record_bytes, parse_duration(args.latency_slo), parse_needs(args.needs), args.region
+    )
+    evidence = Evidence.gather(Path(args.report) if args.report else None)
+    answer = advise(request, evidence, args.lang)
+    out = Path(args.map)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(map_svg(answer["decision_map"], request))
+    answer["decision_map"]["svg"] = str(out)
+    if args.json:
+        import json
+
+        print(json.dumps(answer, indent=1))
+    else:
+        print(plain_text(answer, args.lang))
+        print(TEXT[args.lang]["map"].format(path=out))
+    return 0
+
+
+def add_advise_parser(commands) -> None:
+    """Register `advise` on the CLI."""
+    parser = commands.add_parser(
+        "advise",
+        help="which path fits a workload, at what latency and cost (with Managed Flink modelled)",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("--rate", type=float, required=True, help="events per second")
+    parser.add_argument("--record-bytes", type=int, required=True, help="bytes per record (at most 1 MiB)")
+    parser.add_argument("--latency-slo", required=True, help="latency goal, send to visible: 500ms, 60s, 5m, 1h")
+    parser.add_argument("--needs", default="", help=f"comma-separated requirements: {', '.join(NEEDS)}")
+    parser.add_argument("--region", default="us-east-1", help="pricing region (default us-east-1)")
+    parser.add_argument("--lang", choices=list(TEXT), default="en", help="language of the answer")
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    parser.add_argument("--report", metavar="PATH", help="report.json to take measured figures from (default: latest)")
+    parser.add_argument("--map", default="runs/advise/decision_map.svg", help="where to write the decision map")
+    parser.set_defaults(handler=cmd_advise)
