@@ -41,7 +41,8 @@ setup: $(STAMP) node_modules/.installed $(GLUE_STAMPS) $(SCAN_STAMP) $(CHROMIUM)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@# setuptools warns about every editable install (a UserWarning from the build backend): not news to a newcomer.
+	PYTHONWARNINGS=ignore::UserWarning $(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

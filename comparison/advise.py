@@ -49,6 +49,8 @@ GLUE_DEFAULT_WINDOW_S = 100.0
 FIREHOSE_DOCUMENTED_OVERHEAD_S = 5.0
 FLINK_DOCUMENTED_LATENCY_S = 1.0
 MAP_SIZES = (100, 200, 512, 1024, 2048, 5120, 10240, 51200, 102400)
+# A day: beyond it a streaming choice is a batch choice, and the cost model's buffers stop at 900 s anyway.
+MAX_SLO_S = 86_400.0
 UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 TEXT = {
@@ -110,8 +112,8 @@ def parse_duration(text: str) -> float:
     if not match or (match.group(2) and match.group(2) not in UNITS):
         raise AdviceError(f"--latency-slo {text!r}: give a duration such as 500ms, 60s, 5m or 1h")
     seconds = float(match.group(1)) * UNITS.get(match.group(2) or "s", 1.0)
-    if seconds <= 0:
-        raise AdviceError(f"--latency-slo {text!r}: the goal must be more than 0 seconds")
+    if not 0 < seconds <= MAX_SLO_S:
+        raise AdviceError(f"--latency-slo {text!r}: the goal must be more than 0 seconds and at most a day")
     return seconds
 
 
@@ -170,6 +172,15 @@ class Evidence:
                 "no report to take measured figures from: run `make compare` first, or pass --report PATH"
             )
         report = load_report(path)
+        try:
+            return cls._from_report(report, path)
+        except (KeyError, TypeError) as error:
+            raise AdviceError(
+                f"report {path} lacks {error} (written by an older version?): run `make compare` again"
+            ) from None
+
+    @classmethod
+    def _from_report(cls, report: dict[str, Any], path: Path) -> Evidence:
         firehose = report["run"]["settings"]["firehose"]
         latency = report["paths"]["firehose_lambda"]["latency_s"]
         if firehose["processor_interval_s"] == 0 and firehose["buffer_interval_s"] == 0 and latency["p99"]:

@@ -369,15 +369,23 @@ class _Flows:
 def _flows(w: Workload) -> _Flows:
     seconds = w.hours_per_month * 3600
     records = w.events_per_s * seconds
-    # No more than fit in one KPL aggregate of this record size (a sweep varies the size, not the count).
-    k = min(w.records_per_kinesis_record, max(1.0, float(kpl.DEFAULT_MAX_BYTES // w.record_size_bytes)))
+    k = w.records_per_kinesis_record
+    kinesis_record_bytes = float(w.record_size_bytes)
+    if k > 1:
+        # No more than fit in one KPL aggregate of this record size (a sweep varies the size, not the count),
+        # and each aggregate carries its framing (comparison/kpl.py).
+        per_record = w.record_size_bytes + kpl.RECORD_OVERHEAD_BYTES
+        fit = (kpl.DEFAULT_MAX_BYTES - kpl.AGGREGATE_OVERHEAD_BYTES) // per_record
+        k = min(k, max(1.0, float(fit)))
+        if k > 1:
+            kinesis_record_bytes = kpl.AGGREGATE_OVERHEAD_BYTES + k * per_record
     return _Flows(
         seconds,
         records,
         records * w.record_size_bytes,
         records * w.record_size_bytes * w.output_size_ratio,
         records / k,
-        w.record_size_bytes * k,
+        kinesis_record_bytes,
     )
 
 

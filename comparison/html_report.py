@@ -64,7 +64,8 @@ def _counts_table(paths: dict[str, Any]) -> str:
         for n in names
     ]
     for q in ("p50", "p90", "p99", "max"):
-        rows.append(f"<tr><th>latency {q} (s)</th>" + "".join(_num(paths[p]["latency_s"][q]) for p in PATH_TITLES))
+        cells = "".join(_num(paths[p]["latency_s"][q]) for p in PATH_TITLES)
+        rows.append(f"<tr><th>latency {q} (s)</th>{cells}</tr>")
     rows.append(
         "<tr><th>start-up to first batch (s)</th><td>n/a (invoked on demand)</td>"
         + _num(paths["kinesis_glue"].get("startup_s"), 1)

@@ -25,6 +25,13 @@ MAGIC = c.KPL_MAGIC
 DIGEST_BYTES = 16
 # The KPL's default AggregationMaxSize (default_config.properties in awslabs/amazon-kinesis-producer).
 DEFAULT_MAX_BYTES = 51_200
+# protobuf's default recursion limit: deeper nesting is refused as corrupt, never a crash here.
+MAX_DEPTH = 100
+# Bytes an aggregate adds: the magic and the MD5, then per user record its framing (field tags, lengths, key
+# index: 7 to 9 bytes) and, when each record has its own 16-character key, that key in the table (measured
+# with `pack`: 24 to 26 bytes a record in all). The cost model takes the distinct-key figure.
+AGGREGATE_OVERHEAD_BYTES = len(MAGIC) + DIGEST_BYTES
+RECORD_OVERHEAD_BYTES = 26
 
 
 class KplFormatError(ValueError):
@@ -59,13 +66,15 @@ def _varint(buffer: bytes, position: int) -> tuple[int, int]:
         position += 1
         value |= (byte & 0x7F) << shift
         if not byte & 0x80:
-            return value, position
+            return value & 0xFFFFFFFFFFFFFFFF, position
         shift += 7
         if shift > 63:
             raise KplFormatError("bad_protobuf", "a varint longer than 10 bytes")
 
 
-def _fields(buffer: bytes, position: int = 0, group: int | None = None) -> Iterator[tuple[int, int, int | bytes]]:
+def _fields(
+    buffer: bytes, position: int = 0, group: int | None = None, depth: int = 0
+) -> Iterator[tuple[int, int, int | bytes]]:
     """(field number, wire type, value) of a protobuf message, for the caller to pick from (the rest, as
     protobuf does, is skipped); groups are skipped whole."""
     while position < len(buffer):
@@ -79,8 +88,10 @@ def _fields(buffer: bytes, position: int = 0, group: int | None = None) -> Itera
             yield number, wire, position
             return
         if wire == 3:
+            if depth >= MAX_DEPTH:
+                raise KplFormatError("bad_protobuf", f"groups nested deeper than {MAX_DEPTH}")
             end = None
-            for inner_number, inner_wire, value in _fields(buffer, position, number):
+            for inner_number, inner_wire, value in _fields(buffer, position, number, depth + 1):
                 if inner_wire == 4 and inner_number == number:
                     end = int(value)
             if end is None:
@@ -112,6 +123,11 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8", errors="replace")
 
 
+def _has_key(tag: bytes) -> bool:
+    """Whether a Tag message holds its required key (field 1), as protobuf checks."""
+    return any(number == 1 and wire == 2 for number, wire, _ in _fields(tag))
+
+
 def _record(buffer: bytes, number: int) -> tuple[int, int | None, bytes]:
     key_index = hash_index = data = None
     for field_number, wire, value in _fields(buffer):
@@ -121,6 +137,8 @@ def _record(buffer: bytes, number: int) -> tuple[int, int | None, bytes]:
             hash_index = value
         elif field_number == 3 and wire == 2:
             data = value
+        elif field_number == 4 and wire == 2 and not _has_key(bytes(value)):
+            raise KplFormatError("bad_protobuf", f"a tag of user record {number} lacks its key")
     if key_index is None or data is None:
         raise KplFormatError("bad_protobuf", f"user record {number} lacks its partition key index or its data")
     return int(key_index), None if hash_index is None else int(hash_index), bytes(data)
@@ -194,7 +212,8 @@ class Packed:
 
 
 def pack(records: Iterable[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Packed]:
-    """The Kinesis records that carry `(partition_key, data)` user records, in order.
+    """The Kinesis records that carry `(partition_key, data)` user records, in order. The caller passes
+    records bound for one shard only, as the KPL aggregates (comparison.producer.units).
 
     Each aggregate is at most `max_bytes` and takes its first record's partition key (the KPL also sets
     an explicit hash key so that an aggregate goes to the shard of its first record: here Kinesis hashes
@@ -205,20 +224,25 @@ def pack(records: Iterable[tuple[str, bytes]], max_bytes: int = DEFAULT_MAX_BYTE
 
     current = AggRecord(max_size=max_bytes)
     for partition_key, data in records:
-        try:
-            added = current.add_user_record(partition_key, data)
-        except ValueError:  # the package's refusal of a record larger than an aggregate
-            if current.get_num_user_records():
-                yield _contents(current)
-                current = AggRecord(max_size=max_bytes)
-            yield Packed(partition_key, data, 1, False)
+        if _add(current, partition_key, data):
             continue
-        if not added:
+        if current.get_num_user_records():
             yield _contents(current)
             current = AggRecord(max_size=max_bytes)
-            current.add_user_record(partition_key, data)
+            if _add(current, partition_key, data):
+                continue
+        # Too large to share an aggregate even with nothing else in it.
+        yield Packed(partition_key, data, 1, False)
     if current.get_num_user_records():
         yield _contents(current)
+
+
+def _add(aggregate, partition_key: str, data: bytes) -> bool:
+    # The package raises for a record over the size limit, and refuses one just under it without raising.
+    try:
+        return bool(aggregate.add_user_record(partition_key, data))
+    except ValueError:
+        return False
 
 
 def _contents(aggregate) -> Packed:

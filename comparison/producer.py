@@ -12,6 +12,7 @@ placed by its aggregate's sequence number and its sub-sequence number inside it.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -68,15 +69,50 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def units(entries: list[tuple[Event, bytes]], aggregation: bool, max_bytes: int = kpl.DEFAULT_MAX_BYTES) -> list[Unit]:
-    """The Kinesis records that carry these events: one each, or KPL aggregates of them in order."""
+def shard_router(client, stream_name: str) -> Callable[[str], str]:
+    """Which open shard a partition key goes to: the shard whose hash key range holds the key's MD5."""
+    ranges, token = [], None
+    while True:
+        page = client.list_shards(NextToken=token) if token else client.list_shards(StreamName=stream_name)
+        for shard in page["Shards"]:
+            if "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {}):
+                keys = shard["HashKeyRange"]
+                ranges.append((int(keys["StartingHashKey"]), int(keys["EndingHashKey"]), shard["ShardId"]))
+        token = page.get("NextToken")
+        if not token:
+            break
+
+    def shard_of(partition_key: str) -> str:
+        hashed = int.from_bytes(hashlib.md5(partition_key.encode()).digest(), "big")
+        return next(shard for low, high, shard in ranges if low <= hashed <= high)
+
+    return shard_of
+
+
+def units(
+    entries: list[tuple[Event, bytes]],
+    aggregation: bool,
+    max_bytes: int = kpl.DEFAULT_MAX_BYTES,
+    shard_of: Callable[[str], str] | None = None,
+) -> list[Unit]:
+    """The Kinesis records that carry these events: one each, or KPL aggregates of them.
+
+    As the KPL does, an aggregate holds only records bound for one shard (`shard_of`): a consumer built on
+    the Kinesis Client Library drops the user records of an aggregate whose hash keys lie outside the shard
+    it reads. Within a shard the order is kept.
+    """
     if not aggregation:
         return [Unit((event,), data, event.partition_key) for event, data in entries]
-    result, position = [], 0
-    for packed in kpl.pack(((event.partition_key, data) for event, data in entries), max_bytes):
-        events = tuple(event for event, _ in entries[position : position + packed.count])
-        position += packed.count
-        result.append(Unit(events, packed.data, packed.partition_key, packed.aggregated))
+    by_shard: dict[str, list[tuple[Event, bytes]]] = {}
+    for event, data in entries:
+        by_shard.setdefault(shard_of(event.partition_key) if shard_of else "", []).append((event, data))
+    result = []
+    for group in by_shard.values():
+        position = 0
+        for packed in kpl.pack(((event.partition_key, data) for event, data in group), max_bytes):
+            events = tuple(event for event, _ in group[position : position + packed.count])
+            position += packed.count
+            result.append(Unit(events, packed.data, packed.partition_key, packed.aggregated))
     return result
 
 
@@ -121,6 +157,7 @@ class KinesisProducer:
         self._on_call = on_call
         self.aggregation = aggregation
         self.aggregate_max_bytes = aggregate_max_bytes
+        self._shard_of: Callable[[str], str] | None = None
         self.stats = {
             "calls": 0,
             "records": 0,
@@ -149,9 +186,10 @@ class KinesisProducer:
     def send(self, events: Iterable[Event]) -> list[Sent]:
         """Put these events now (each stamped with this send time); retry until every one is accepted."""
         sent_at = now_ms()
-        pending = units(
-            [(event, event.payload(sent_at)) for event in events], self.aggregation, self.aggregate_max_bytes
-        )
+        if self.aggregation and self._shard_of is None:
+            self._shard_of = shard_router(self.client, self.stream_name)
+        entries = [(event, event.payload(sent_at)) for event in events]
+        pending = units(entries, self.aggregation, self.aggregate_max_bytes, self._shard_of)
         accepted: list[Sent] = []
         attempt = 0
         deadline = time.monotonic() + self.give_up_after_s

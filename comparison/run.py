@@ -56,6 +56,7 @@ class Profile:
     duration_s: float
     firehose_overrides: dict[str, Any] = field(default_factory=dict)
     glue: GlueJobSettings = field(default_factory=GlueJobSettings)
+    # Seconds without progress (records read, micro-batches, restarts) after which draining gives up.
     drain_timeout_s: float = 180.0
 
 
@@ -384,9 +385,15 @@ def run_local(
 
             send_tick()
             progress.update(task, description="draining", status=status())
+            # The limit counts from the last progress, not from the start of draining: a slow or loaded machine
+            # drains late but drains; only a run that stops moving is cut short.
             deadline = time.monotonic() + profile.drain_timeout_s
             waiting_since = None
+            last_mark = None
             while time.monotonic() < deadline:
+                mark = (simulator.stats["received"], simulator.pending(), len(glue.by_batch), glue.restarts)
+                if mark != last_mark:
+                    last_mark, deadline = mark, time.monotonic() + profile.drain_timeout_s
                 firehose_done = simulator.stats["received"] >= produced and simulator.pending() == 0
                 if firehose_done and glue.drained(produced if glue_kpl_deaggregation else len(positions)):
                     break
@@ -408,7 +415,8 @@ def run_local(
                 time.sleep(0.5)
             else:
                 console.print(
-                    f"[yellow]not drained after {profile.drain_timeout_s:.0f} s: the report counts what arrived"
+                    f"[yellow]not drained: no progress for {profile.drain_timeout_s:.0f} s; the report counts what "
+                    "arrived"
                 )
         sampler.stop()
         stop.set()

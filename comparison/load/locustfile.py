@@ -36,7 +36,7 @@ from locust.exception import StopUser
 
 from comparison.chaos import ChaosPlan, oversize
 from comparison.inputs import input_row, write_rows
-from comparison.producer import Sent, Unit, now_ms, units
+from comparison.producer import Sent, Unit, now_ms, shard_router, units
 from comparison.workload import Event, WorkloadConfig, generate
 
 STREAM_NAME = os.environ.get("STREAM_NAME", "")
@@ -104,6 +104,8 @@ class KinesisProducerUser(User):
     # With one shared workload the events' schedule sets the pace, not the users' wait.
     wait_time = constant(0) if SHARED else constant_throughput(CALLS_PER_SECOND)
 
+    shard_of = None
+
     def on_start(self) -> None:
         local = "127.0.0.1" in (self.host or "") or "localhost" in (self.host or "")
         credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"} if local else {}
@@ -150,7 +152,10 @@ class KinesisProducerUser(User):
     def _put(self, batch: list[Event]) -> None:
         sent_at = now_ms()
         # Payloads are stamped here, before any wait: a duplicate taken later repeats these bytes.
-        pending = units([(event, event.payload(sent_at)) for event in batch], KPL_AGGREGATION)
+        if KPL_AGGREGATION and self.shard_of is None:
+            self.shard_of = shard_router(self.kinesis, STREAM_NAME)
+        entries = [(event, event.payload(sent_at)) for event in batch]
+        pending = units(entries, KPL_AGGREGATION, shard_of=self.shard_of)
         while pending:
             accepted: list[tuple[Event, Sent]] = []
             started = time.perf_counter()

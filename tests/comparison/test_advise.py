@@ -46,9 +46,9 @@ def test_durations(text, seconds):
     assert advise.parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "soon", "5 parsecs", "0s", "-1s"])
+@pytest.mark.parametrize("text", ["", "soon", "5 parsecs", "0s", "-1s", "9" * 400, "2d", "25h"])
 def test_a_bad_duration_says_what_is_allowed(text):
-    with pytest.raises(advise.AdviceError, match=r"500ms, 60s, 5m|more than 0"):
+    with pytest.raises(advise.AdviceError, match=r"500ms, 60s, 5m|more than 0 seconds and at most a day"):
         advise.parse_duration(text)
 
 
@@ -141,3 +141,10 @@ def test_without_a_report_it_says_how_to_get_one(tmp_path, monkeypatch, capsys):
     args = ["advise", "--rate", "10", "--record-bytes", "100", "--latency-slo", "60s", "--map", "m.svg"]
     assert main(args) == 2
     assert "run `make compare` first" in capsys.readouterr().err
+
+
+def test_a_report_without_the_measured_figures_is_a_clear_error(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"schema_version": 1, "run": {}, "paths": {}, "cost": {}}))
+    with pytest.raises(advise.AdviceError, match=r"lacks 'settings'.*run `make compare` again"):
+        advise.Evidence.gather(path)

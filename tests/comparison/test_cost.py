@@ -334,10 +334,11 @@ def test_report_is_json_with_its_pricing_provenance():
 def test_kpl_aggregation_bills_kinesis_and_firehose_per_kinesis_record_and_lambda_per_user_record():
     plain, packed = estimate(workload()), estimate(workload(records_per_kinesis_record=10))
     records = 1000 * MONTH_S
-    # 10 records of 200 B in one Kinesis record of 2,000 B: 1 KB increments give 2 KB, not 10 x 1 KB.
-    assert packed.firehose_lambda.line("kinesis").inputs["gb_in"] == pytest.approx(records / 10 * 2048 / GB)
+    # 10 records of 200 B in one aggregate of 20 + 10 x (200 + 26) = 2,280 B: 1 KB increments give 3 KB for
+    # the aggregate, not 10 x 1 KB.
+    assert packed.firehose_lambda.line("kinesis").inputs["gb_in"] == pytest.approx(records / 10 * 3072 / GB)
     assert plain.firehose_lambda.line("kinesis").inputs["gb_in"] == pytest.approx(records * 1024 / GB)
-    # Firehose's 5 KB rounding applies to the 2,000-byte aggregate: a tenth of the billed bytes.
+    # Firehose's 5 KB rounding applies to the 2,280-byte aggregate: a tenth of the billed bytes.
     billed = packed.firehose_lambda.line("firehose_ingestion").inputs
     assert (billed["records"], billed["billed_record_bytes"]) == (pytest.approx(records / 10), 5120)
     assert usd(packed.firehose_lambda, "firehose_ingestion") == pytest.approx(
@@ -350,8 +351,9 @@ def test_kpl_aggregation_bills_kinesis_and_firehose_per_kinesis_record_and_lambd
 
 
 def test_aggregation_holds_no_more_records_than_fit_in_one_kpl_aggregate():
-    # 5,120-byte records: ten fit in the KPL's 51,200-byte aggregate, whatever the measured count says.
+    # 5,120-byte records: nine fit in the KPL's 51,200-byte aggregate with their framing, whatever the
+    # measured count says.
     line = estimate(workload(record_size_bytes=5120, records_per_kinesis_record=30)).firehose_lambda.line("kinesis")
-    assert line.inputs["records"] == pytest.approx(1000 * MONTH_S / 10)
+    assert line.inputs["records"] == pytest.approx(1000 * MONTH_S / 9)
     with pytest.raises(ValueError, match="records_per_kinesis_record >= 1"):
         workload(records_per_kinesis_record=0.5)

@@ -67,6 +67,21 @@ def test_a_record_too_large_for_an_aggregate_and_a_lone_record_go_as_they_are():
     assert packed[1].data == big and packed[2].data == b"3"
 
 
+def test_a_record_just_too_large_to_share_an_aggregate_is_neither_lost_nor_misplaced():
+    # The package refuses, without raising, a record within 20 bytes of the limit even in an empty aggregate.
+    records = [("a", b"a" * 10), ("k", b"x" * 51_170), ("b", b"b" * 10), ("c", b"c" * 10)]
+    packed = list(kpl.pack(records))
+    assert unpacked(packed) == records
+    assert all(p.count >= 1 and p.partition_key for p in packed)
+
+
+def test_a_varint_beyond_64_bits_is_cut_as_protobuf_cuts_it():
+    # Key index written as 2^64: protobuf keeps the low 64 bits, 0.
+    record = b"\x08" + b"\x80" * 9 + b"\x02" + b"\x1a\x01z"
+    body = b"\x0a\x01k\x1a" + bytes([len(record)]) + record + b"\x0a\x01j\x1a\x04\x08\x01\x1a\x00"
+    assert [(u.data, u.partition_key) for u in kpl.unpack(frame(body))] == [(b"z", "k"), (b"", "j")]
+
+
 def test_explicit_hash_keys_are_read_back():
     message = messages_pb2.AggregatedRecord()
     message.partition_key_table.append("pk")
@@ -113,6 +128,8 @@ MALFORMED = [
     ("partition key index out of range", _bad_index, "bad_index"),
     ("explicit hash key index out of range", _bad_hash_key_index, "bad_index"),
     ("no records", lambda: frame(messages_pb2.AggregatedRecord(partition_key_table=["pk"])), "empty"),
+    ("groups nested too deep", lambda: frame(b"\x2b" * 1000 + b"\x2c" * 1000), "bad_protobuf"),
+    ("a tag without its key", lambda: frame(b"\x0a\x01k\x1a\x06\x08\x00\x1a\x00\x22\x00"), "bad_protobuf"),
 ]
 
 
@@ -174,6 +191,15 @@ protobuf_pieces = st.lists(
         st.text(max_size=5).map(lambda k: b"\x0a" + bytes([len(k.encode())]) + k.encode()),
         st.binary(max_size=5).map(lambda d: b"\x1a" + bytes([len(d) + 4]) + b"\x08\x00\x1a" + bytes([len(d)]) + d),
         st.just(b"\x20\x07"),
+        # A record with a tag (with or without its key), and a group to skip.
+        st.sampled_from(
+            [
+                b"\x1a\x0a\x08\x00\x1a\x00\x22\x04\x0a\x01t\x12\x00",
+                b"\x1a\x06\x08\x00\x1a\x00\x22\x00",
+                b"\x2b\x08\x01\x2c",
+                b"\x2b\x2b\x2c\x2c",
+            ]
+        ),
     ),
     max_size=6,
 ).map(b"".join)

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from comparison.local.servers import client, create_stream
-from comparison.producer import KinesisProducer, ProducerError
+from comparison.producer import KinesisProducer, ProducerError, shard_router
 from comparison.workload import WorkloadConfig, generate
 from tests.kinesis_helpers import read_stream
 
@@ -23,6 +23,9 @@ class Flaky:
         self.raise_calls = raise_calls
         self.code = code or "ProvisionedThroughputExceededException"
         self.calls = 0
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
 
     def put_records(self, StreamName, Records):
         self.calls += 1
@@ -126,7 +129,10 @@ def test_with_aggregation_refused_aggregates_are_retried_whole_and_every_event_l
     for shard, record in landed:
         for user in kpl.unpack(record["Data"]):
             unpacked[(shard, record["SequenceNumber"], user.subsequence_number)] = (user.data, user.partition_key)
-    # Each event is where its Sent says, with its bytes and partition key, exactly once.
+    # Each event is where its Sent says, with its bytes and partition key, exactly once, in the shard its
+    # own partition key hashes to (an aggregate holds one shard's records, as the KPL's do).
+    shard_of = shard_router(kinesis, unique_name)
+    assert all(shard_of(user_key) == shard for (shard, _, _), (_, user_key) in unpacked.items())
     by_index = {e.index: e for e in events}
     assert len(unpacked) == len(events)
     for s in sent:
