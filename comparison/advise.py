@@ -75,6 +75,10 @@ TEXT = {
         "change": "  {bytes:,}-byte records: {before} up to {low:,.0f} events/s, {after} from {high:,.0f}",
         "changes": "Where the cheapest option that fits changes:",
         "nothing_needed": "none beyond delivery",
+        "src_firehose_measured": "the two intervals plus the p99 measured at zero buffering, {report}",
+        "src_firehose_documented": "the two intervals plus a few seconds at zero buffering (documented; 5 s assumed)",
+        "src_glue": "one window plus the micro-batch p99 measured locally, {report} (2 cores; on AWS Glue it differs)",
+        "src_flink": "documented latency class (sub-second); modelled, not run",
     },
     "ko": {
         "titles": {
@@ -98,6 +102,10 @@ TEXT = {
         "change": "  {bytes:,}바이트 레코드: 초당 {low:,.0f}건까지 {before}, 초당 {high:,.0f}건부터 {after}",
         "changes": "적합한 선택지 중 가장 저렴한 것이 바뀌는 곳:",
         "nothing_needed": "전달 외 없음",
+        "src_firehose_measured": "두 버퍼 간격 + 버퍼링 0에서 측정한 p99, {report}",
+        "src_firehose_documented": "두 버퍼 간격 + 버퍼링 0에서 몇 초(문서 기준, 5초로 가정)",
+        "src_glue": "윈도 하나 + 로컬에서 측정한 마이크로 배치 p99, {report} (2코어, AWS Glue에서는 다름)",
+        "src_flink": "문서에 나온 지연 등급(1초 미만), 모델일 뿐 실행하지 않음",
     },
 }
 
@@ -155,13 +163,12 @@ class Evidence:
     """The measured figures advise builds on, each with where it comes from."""
 
     firehose_overhead_s: float
-    firehose_overhead_source: str
+    firehose_overhead_measured: bool
     glue_batch_s: float
-    glue_batch_source: str
     glue_rate_per_worker: float
     glue_rate_source: str
     lambda_ms_per_record: float
-    lambda_source: str
+    report: str
 
     @classmethod
     def gather(cls, report_path: Path | None) -> Evidence:
@@ -183,22 +190,17 @@ class Evidence:
     def _from_report(cls, report: dict[str, Any], path: Path) -> Evidence:
         firehose = report["run"]["settings"]["firehose"]
         latency = report["paths"]["firehose_lambda"]["latency_s"]
-        if firehose["processor_interval_s"] == 0 and firehose["buffer_interval_s"] == 0 and latency["p99"]:
-            overhead, overhead_source = latency["p99"], f"p99 measured at zero buffering, {path}"
-        else:
-            overhead = FIREHOSE_DOCUMENTED_OVERHEAD_S
-            overhead_source = "documented: zero buffering delivers within a few seconds (5 s assumed)"
+        measured = firehose["processor_interval_s"] == 0 and firehose["buffer_interval_s"] == 0 and latency["p99"]
         batch = report["paths"]["kinesis_glue"].get("micro_batch_s") or {}
         inputs = report["cost"]["measured_inputs"]
         return cls(
-            firehose_overhead_s=overhead,
-            firehose_overhead_source=overhead_source,
+            firehose_overhead_s=latency["p99"] if measured else FIREHOSE_DOCUMENTED_OVERHEAD_S,
+            firehose_overhead_measured=bool(measured),
             glue_batch_s=batch.get("p99") or 0.0,
-            glue_batch_source=f"micro-batch p99 measured locally, {path} (2 cores; on AWS Glue it differs)",
             glue_rate_per_worker=inputs["glue_events_per_s_per_worker"],
             glue_rate_source=inputs["glue_events_per_s_per_worker_source"],
             lambda_ms_per_record=inputs["lambda_ms_per_record"],
-            lambda_source=f"measured, {path}",
+            report=str(path),
         )
 
 
@@ -238,7 +240,8 @@ def _firehose(request: Request, evidence: Evidence, text: dict[str, Any]) -> Opt
     delivery = min(FIREHOSE_MAX_INTERVAL_S, math.floor(budget - processor))
     option.settings = {"ProcessorBufferIntervalSeconds": processor, "DeliveryBufferIntervalSeconds": delivery}
     option.expected_latency_s = processor + delivery + evidence.firehose_overhead_s
-    option.latency_source = f"the intervals plus the overhead: {evidence.firehose_overhead_source}"
+    source = "src_firehose_measured" if evidence.firehose_overhead_measured else "src_firehose_documented"
+    option.latency_source = text[source].format(report=evidence.report)
     workload = cost.Workload(
         events_per_s=request.rate,
         record_size_bytes=min(request.record_bytes, FIREHOSE_MAX_RECORD),
@@ -263,7 +266,7 @@ def _glue(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
     workers = cost.glue_workers_for(request.rate, evidence.glue_rate_per_worker)
     option.settings = {"GlueWindowSize": f"{window:g} seconds", "NumberOfWorkers": workers, "WorkerType": "G.025X"}
     option.expected_latency_s = window + evidence.glue_batch_s
-    option.latency_source = f"one window plus one micro-batch: {evidence.glue_batch_source}"
+    option.latency_source = text["src_glue"].format(report=evidence.report)
     workload = cost.Workload(
         events_per_s=request.rate,
         record_size_bytes=request.record_bytes,
@@ -288,7 +291,7 @@ def _flink(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option
     kpus = max(1, math.ceil(request.rate / per_kpu))
     option.settings = {"KPUs": kpus, "assumed_events_per_s_per_kpu": round(per_kpu)}
     option.expected_latency_s = FLINK_DOCUMENTED_LATENCY_S
-    option.latency_source = "documented latency class (sub-second), modelled, not run"
+    option.latency_source = text["src_flink"]
     workload = cost.Workload(
         events_per_s=request.rate, record_size_bytes=request.record_bytes, lambda_ms_per_record=0.0
     )
