@@ -23,8 +23,10 @@ from shared import contract as c
 
 MAGIC = c.KPL_MAGIC
 DIGEST_BYTES = 16
-# The KPL's default AggregationMaxSize (default_config.properties in awslabs/amazon-kinesis-producer).
+# The KPL's defaults AggregationMaxSize and RecordMaxBufferedTime (aws/kinesis/core/configuration.h in
+# awslabs/amazon-kinesis-producer: aggregation_max_size_ 51200, record_max_buffered_time_ 100).
 DEFAULT_MAX_BYTES = 51_200
+DEFAULT_MAX_BUFFERED_MS = 100
 # protobuf's default recursion limit: deeper nesting is refused as corrupt, never a crash here.
 MAX_DEPTH = 100
 # Bytes an aggregate adds: the magic and the MD5, then per user record its framing (field tags, lengths, key

@@ -147,6 +147,7 @@ class KinesisProducer:
         on_call: Callable[[str, int, float], None] | None = None,
         aggregation: bool = False,
         aggregate_max_bytes: int = kpl.DEFAULT_MAX_BYTES,
+        record_max_buffered_ms: int = kpl.DEFAULT_MAX_BUFFERED_MS,
     ) -> None:
         self.client = client
         self.stream_name = stream_name
@@ -157,6 +158,7 @@ class KinesisProducer:
         self._on_call = on_call
         self.aggregation = aggregation
         self.aggregate_max_bytes = aggregate_max_bytes
+        self.record_max_buffered_ms = record_max_buffered_ms
         self._shard_of: Callable[[str], str] | None = None
         self.stats = {
             "calls": 0,
@@ -242,22 +244,33 @@ class KinesisProducer:
         on_sent: Callable[[list[Event], list[Sent]], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> int:
-        """Send events at their scheduled times, batching whatever is due; returns the number sent."""
+        """Send events at their scheduled times, batching whatever is due; returns the number sent.
+
+        With aggregation, records wait up to `record_max_buffered_ms` (the KPL's RecordMaxBufferedTime) so
+        that there is something to aggregate, as a KPL producer's do; without, each goes when it is due.
+        """
         total = 0
         due: list[Event] = []
         iterator = iter(events)
         upcoming = next(iterator, None)
+        hold_ms = self.record_max_buffered_ms if self.aggregation else 0
         while (upcoming is not None or due) and not should_stop():
             now = now_ms()
             while upcoming is not None and upcoming.scheduled_ms <= now and len(due) < MAX_RECORDS_PER_CALL:
                 due.append(upcoming)
                 upcoming = next(iterator, None)
-            if due:
+            ready = due and (
+                upcoming is None or len(due) >= MAX_RECORDS_PER_CALL or now - due[0].scheduled_ms >= hold_ms
+            )
+            if ready:
                 sent = self.send(due)
                 total += len(sent)
                 if on_sent:
                     on_sent(due, sent)
                 due = []
-            elif upcoming is not None:
-                time.sleep(min(0.05, max(0.0, (upcoming.scheduled_ms - now) / 1000)))
+                continue
+            wake = [upcoming.scheduled_ms] if upcoming is not None else []
+            if due:
+                wake.append(due[0].scheduled_ms + hold_ms)
+            time.sleep(min(0.05, max(0.0, (min(wake) - now) / 1000)))
         return total

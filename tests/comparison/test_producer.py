@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from comparison.local.servers import client, create_stream
-from comparison.producer import KinesisProducer, ProducerError, shard_router
+from comparison.producer import KinesisProducer, ProducerError, now_ms, shard_router
 from comparison.workload import WorkloadConfig, generate
 from tests.kinesis_helpers import read_stream
 
@@ -139,3 +139,15 @@ def test_with_aggregation_refused_aggregates_are_retried_whole_and_every_event_l
         event = by_index[s.index]
         where = (s.shard_id, s.sequence_number, s.subsequence_number)
         assert unpacked[where] == (event.payload(0), event.partition_key)
+
+
+def test_with_aggregation_records_wait_to_be_aggregated_as_the_kpls_do(kinesis, unique_name):
+    create_stream(kinesis, unique_name, shards=2)
+    config = WorkloadConfig(rate=1000, duration_s=0.5, duplicate_fraction=0.0)
+    producer = KinesisProducer(kinesis, unique_name, aggregation=True)
+    events = list(generate(config, now_ms()))
+    assert producer.run(events) == len(events)
+    # Sent as they fall due, one or two at a time, there would be about one event per Kinesis record; held up
+    # to 100 ms, each aggregate gathers what falls due meanwhile for its shard.
+    assert producer.stats["records"] == len(events)
+    assert producer.stats["kinesis_records"] * 5 <= len(events)
