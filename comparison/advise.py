@@ -334,9 +334,8 @@ def decision_map(request: Request, evidence: Evidence) -> dict[str, Any]:
 def map_svg(grid: dict[str, Any], request: Request) -> str:
     """The decision map as an SVG chart."""
     from matplotlib.colors import ListedColormap
-    from matplotlib.ticker import FuncFormatter
 
-    from comparison.charts import new_figure, svg_of
+    from comparison.charts import log_log, new_figure, svg_of
 
     names = [*OPTIONS, None]
     colors = ["#d9822b", "#2b6cb0", "#2f9e44", "#dddddd"]
@@ -345,12 +344,7 @@ def map_svg(grid: dict[str, Any], request: Request) -> str:
     rates, sizes = grid["rates"], grid["sizes"]
     x_edges, y_edges = _edges(rates, 10 ** (1 / 6)), _edges(sizes, 1.4)
     axes.pcolormesh(x_edges, y_edges, values, cmap=ListedColormap(colors), vmin=-0.5, vmax=len(names) - 0.5)
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    axes.set_xlabel("events per second (log scale)")
-    axes.set_ylabel("record size, bytes (log scale)")
+    log_log(axes, "record size, bytes (log scale)")
     axes.plot(
         [request.rate],
         [request.record_bytes],

@@ -167,6 +167,16 @@ def memory(samples: Sequence[dict[str, Any]]) -> str:
     return svg_of(figure)
 
 
+def log_log(axes, y_label: str, y_prefix: str = "") -> None:
+    """Both axes logarithmic with plain thousands-separated ticks; x is events per second."""
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{y_prefix}{v:,.0f}"))
+    axes.set_xlabel("events per second (log scale)")
+    axes.set_ylabel(y_label)
+
+
 def cost_sweep(cost: dict[str, Any]) -> str:
     """Monthly cost of each path against throughput for each record size, the crossovers marked."""
     figure, axes = new_figure("Monthly cost against throughput (us-east-1 list prices)")
@@ -201,11 +211,6 @@ def cost_sweep(cost: dict[str, Any]) -> str:
             color="#444444",
             bbox={"facecolor": "white", "edgecolor": "#cccccc"},
         )
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
-    axes.set_xlabel("events per second (log scale)")
-    axes.set_ylabel("USD per month (log scale)")
+    log_log(axes, "USD per month (log scale)", "$")
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, ncol=2, frameon=False)
     return svg_of(figure)
