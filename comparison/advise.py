@@ -209,7 +209,7 @@ class Option:
     """One option's answer."""
 
     name: str
-    fits: bool
+    fits: bool = False
     reasons: list[str] = field(default_factory=list)
     expected_latency_s: float | None = None
     latency_source: str = ""
@@ -220,10 +220,7 @@ class Option:
 
 
 def _firehose(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
-    option = Option("firehose_lambda", True)
-    missing = [n for n in request.needs if NEEDS[n] not in EXPRESSIBLE["firehose_lambda"]]
-    if missing:
-        option.reasons.append(text["cannot"].format(what=", ".join(missing)))
+    option = Option("firehose_lambda")
     if request.record_bytes > FIREHOSE_MAX_RECORD:
         option.reasons.append(text["record_limit"].format(bytes=request.record_bytes, limit=FIREHOSE_MAX_RECORD))
     budget = request.latency_slo_s - evidence.firehose_overhead_s
@@ -251,12 +248,11 @@ def _firehose(request: Request, evidence: Evidence, text: dict[str, Any]) -> Opt
     )
     path = cost.estimate(workload, request.region).firehose_lambda
     option.usd_per_month, option.lines = path.usd_per_month, [line.to_dict() for line in path.lines]
-    option.fits = not option.reasons
     return option
 
 
 def _glue(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
-    option = Option("kinesis_glue", True)
+    option = Option("kinesis_glue")
     budget = request.latency_slo_s - evidence.glue_batch_s
     if budget < 1:
         option.reasons.append(
@@ -276,12 +272,11 @@ def _glue(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
     )
     path = cost.glue_estimate(workload, request.region)
     option.usd_per_month, option.lines = path.usd_per_month, [line.to_dict() for line in path.lines]
-    option.fits = not option.reasons
     return option
 
 
 def _flink(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
-    option = Option("managed_flink", True, modelled=True)
+    option = Option("managed_flink", modelled=True)
     if request.latency_slo_s < FLINK_DOCUMENTED_LATENCY_S:
         option.reasons.append(
             text["slo_missed"].format(slo=_duration(request.latency_slo_s), best=_duration(FLINK_DOCUMENTED_LATENCY_S))
@@ -297,14 +292,21 @@ def _flink(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option
     )
     path = cost.flink_estimate(workload, kpus, request.region)
     option.usd_per_month, option.lines = path.usd_per_month, [line.to_dict() for line in path.lines]
-    option.fits = not option.reasons
     return option
 
 
 def options_for(request: Request, evidence: Evidence, lang: str = "en") -> list[Option]:
     """Every option's answer for `request`."""
     text = TEXT[lang]
-    return [build(request, evidence, text) for build in (_firehose, _glue, _flink)]
+    options = []
+    for build in (_firehose, _glue, _flink):
+        option = build(request, evidence, text)
+        missing = [n for n in request.needs if NEEDS[n] not in EXPRESSIBLE[option.name]]
+        if missing:
+            option.reasons.insert(0, text["cannot"].format(what=", ".join(missing)))
+        option.fits = not option.reasons
+        options.append(option)
+    return options
 
 
 def cheapest(options: list[Option]) -> Option | None:

@@ -14,14 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from comparison import charts
-from comparison.render import (
-    PATH_TITLES,
-    _driver_lines,
-    _fmt,
-    _kpl_lines,
-    _memory_lines,
-    _response_lines,
-)
+from comparison.render import PATH_TITLES, fmt, run_notes
 from comparison.study.claims import claims_data
 
 STYLE = """
@@ -53,7 +46,7 @@ def _figure(chart_id: str, svg: str, caption: str) -> str:
 
 
 def _num(value: Any, digits: int = 2) -> str:
-    return f'<td class="num">{html.escape(_fmt(value, digits))}</td>'
+    return f'<td class="num">{html.escape(fmt(value, digits))}</td>'
 
 
 def _counts_table(paths: dict[str, Any]) -> str:
@@ -149,20 +142,12 @@ def _claims(claims: list[dict[str, Any]]) -> str:
 def html_page(report: dict[str, Any], samples: Sequence[dict[str, Any]]) -> str:
     """The whole page, from the report and the run's progress samples."""
     run = report["run"]
-    settings = run.get("settings") or {}
     meta = (
         f"Run: mode <code>{html.escape(run['mode'])}</code>, profile <code>{html.escape(run['profile'])}</code>, "
         f"started {html.escape(run['started_at'])}, {run['duration_s']} s in all; {run['produced']['total']:,} "
         f"records produced in {run['production_s']} s. Command: <code>{html.escape(run.get('command', ''))}</code>"
     )
-    notes = _paragraphs(
-        [
-            *_driver_lines(run.get("driver") or {}),
-            *_memory_lines(run.get("resources") or {}),
-            *_response_lines(settings.get("firehose") or {}),
-            *_kpl_lines(settings.get("kpl") or {}),
-        ]
-    )
+    notes = _paragraphs(run_notes(run))
     paths = report["paths"]
     figures = [
         "<h2>Counts and latency (send to visible in the sink)</h2>",

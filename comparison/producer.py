@@ -63,6 +63,20 @@ class Unit:
     partition_key: str
     aggregated: bool = False
 
+    def sent(self, result: dict, sent_at_ms: int, attempts: int) -> list[Sent]:
+        """Where Kinesis put each of its events, from its put_records result entry."""
+        return [
+            Sent(
+                event.index,
+                sent_at_ms,
+                result["ShardId"],
+                result["SequenceNumber"],
+                attempts,
+                place if self.aggregated else None,
+            )
+            for place, event in enumerate(self.events)
+        ]
+
 
 def now_ms() -> int:
     """Wall-clock time in epoch milliseconds."""
@@ -216,17 +230,7 @@ class KinesisProducer:
                         continue
                     self.stats["kinesis_records"] += 1
                     self.stats["records"] += len(unit.events)
-                    for place, event in enumerate(unit.events):
-                        accepted.append(
-                            Sent(
-                                event.index,
-                                sent_at,
-                                result["ShardId"],
-                                result["SequenceNumber"],
-                                attempt + 1,
-                                place if unit.aggregated else None,
-                            )
-                        )
+                    accepted.extend(unit.sent(result, sent_at, attempt + 1))
             pending = retry
             if pending:
                 if time.monotonic() > deadline:

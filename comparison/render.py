@@ -12,7 +12,8 @@ from comparison.study.claims import claims_markdown
 PATH_TITLES = {"firehose_lambda": "Firehose + Lambda", "kinesis_glue": "Kinesis + Glue streaming"}
 
 
-def _fmt(value: Any, digits: int = 2) -> str:
+def fmt(value: Any, digits: int = 2) -> str:
+    """A figure for a table: n/a for None, thousands separators, `digits` decimals for floats."""
     if value is None:
         return "n/a"
     if isinstance(value, float):
@@ -35,7 +36,7 @@ def _driver_lines(driver: dict[str, Any]) -> list[str]:
         "",
         f"Produced by {driver['users']} locust users: {driver['requests']:,} put_records calls, "
         f"{driver['failures']:,} refused in whole or part (and retried), "
-        f"call time median {_fmt(driver['median_ms'], 0)} ms, p99 {_fmt(driver['p99_ms'], 0)} ms "
+        f"call time median {fmt(driver['median_ms'], 0)} ms, p99 {fmt(driver['p99_ms'], 0)} ms "
         f"(locust's statistics: `{driver.get('csv', 'load/')}`)"
         + ("." if driver.get("complete") else "; it did NOT send the whole workload before its time limit."),
     ]
@@ -86,6 +87,17 @@ def _kpl_lines(kpl: dict[str, Any]) -> list[str]:
     ]
 
 
+def run_notes(run: dict[str, Any]) -> list[str]:
+    """Lines on how the run went (producer, memory, Lambda response size, KPL aggregation), each after a blank."""
+    settings = run.get("settings") or {}
+    return [
+        *_driver_lines(run.get("driver") or {}),
+        *_memory_lines(run.get("resources") or {}),
+        *_response_lines(settings.get("firehose") or {}),
+        *_kpl_lines(settings.get("kpl") or {}),
+    ]
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown."""
     run = report["run"]
@@ -95,10 +107,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Run: mode `{run['mode']}`, profile `{run['profile']}`, started {run['started_at']}, "
         f"{run['duration_s']} s in all; {run['produced']['total']:,} records produced in {run['production_s']} s "
         f"({', '.join(f'{k} {v:,}' for k, v in run['produced']['by_kind'].items())}).",
-        *_driver_lines(run.get("driver") or {}),
-        *_memory_lines(run.get("resources") or {}),
-        *_response_lines((run.get("settings") or {}).get("firehose") or {}),
-        *_kpl_lines((run.get("settings") or {}).get("kpl") or {}),
+        *run_notes(run),
         "",
         "## Counts and latency (send to visible in the sink)",
         "",
@@ -108,18 +117,18 @@ def markdown(report: dict[str, Any]) -> str:
     paths = report["paths"]
     names = sorted({k for p in paths.values() for k in p["counts"]})
     for name in names:
-        lines.append(f"| {name} | " + " | ".join(_fmt(paths[p]["counts"].get(name)) for p in PATH_TITLES) + " |")
+        lines.append(f"| {name} | " + " | ".join(fmt(paths[p]["counts"].get(name)) for p in PATH_TITLES) + " |")
     for q in ("p50", "p90", "p99", "max"):
-        lines.append(f"| latency {q} (s) | " + " | ".join(_fmt(paths[p]["latency_s"][q]) for p in PATH_TITLES) + " |")
+        lines.append(f"| latency {q} (s) | " + " | ".join(fmt(paths[p]["latency_s"][q]) for p in PATH_TITLES) + " |")
     lines.append(
         "| start-up to first batch (s) | n/a (invoked on demand) | "
-        + _fmt(paths["kinesis_glue"].get("startup_s"), 1)
+        + fmt(paths["kinesis_glue"].get("startup_s"), 1)
         + " |"
     )
     lines += ["", "Latency split into its parts (p50 / p99, seconds):", ""]
     for path in PATH_TITLES:
         parts = paths[path]["latency_parts_s"]
-        text = "; ".join(f"{k} {_fmt(v['p50'])} / {_fmt(v['p99'])}" for k, v in parts.items())
+        text = "; ".join(f"{k} {fmt(v['p50'])} / {fmt(v['p99'])}" for k, v in parts.items())
         lines.append(f"- {PATH_TITLES[path]}: {text}")
     lines += ["", "## Capabilities, against a ground truth computed from the input", ""]
     lines += ["| capability | Firehose + Lambda | Kinesis + Glue streaming |", "|---|---|---|"]

@@ -173,10 +173,7 @@ class KinesisProducerUser(User):
                 if "ErrorCode" in result:
                     retry.append(unit)
                     continue
-                for place, event in enumerate(unit.events):
-                    shard, sequence = result["ShardId"], result["SequenceNumber"]
-                    sent = Sent(event.index, sent_at, shard, sequence, 1, place if unit.aggregated else None)
-                    accepted.append((event, sent))
+                accepted.extend(zip(unit.events, unit.sent(result, sent_at, 1), strict=True))
             elapsed_ms = (time.perf_counter() - started) * 1000
             name = "put_records" if not retry else "put_records partial"
             refused = sum(len(unit.events) for unit in retry)
