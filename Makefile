@@ -7,10 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The Glue versions template.yaml offers (GlueVersion): each has a compatibility suite on its exact Python and
-# Spark (AWS Glue release notes; ../shared/reference/aws-facts.md). 5.1 and 6.0 are not offered: on their Spark
-# (3.5.6, 4.1.1) planning the assembled pipeline runs out of heap (`make test-glue-5.1` shows it); 5.0 (3.5.4)
-# shares 5.1's Spark minor version and was not run.
-GLUE_VERSIONS := 4.0
+# Spark (AWS Glue release notes; ../shared/reference/aws-facts.md).
+GLUE_VERSIONS := 4.0 5.0 5.1 6.0
 GLUE_4.0_PYTHON := 3.10
 GLUE_4.0_SPARK := 3.3.0
 GLUE_5.0_PYTHON := 3.11

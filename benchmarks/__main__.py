@@ -16,13 +16,13 @@ from benchmarks import contract, lambda_handler
 from benchmarks.harness import Row, ratio, save
 
 COMMAND = "make bench"
-GLUE_PYTHON = Path(__file__).resolve().parents[1] / ".venv-glue" / "bin" / "python"
+GLUE_PYTHON = Path(__file__).resolve().parents[1] / ".venv-glue-4.0" / "bin" / "python"
 
 
 def glue_runtime_rows(console: Console) -> list[Row]:
     """The Spark contract bench in the AWS Glue 4.0 environment (Python 3.10, PySpark 3.3.0)."""
     if not GLUE_PYTHON.exists():
-        console.print("[yellow]skipped[/]: .venv-glue is missing (make setup creates it)")
+        console.print("[yellow]skipped[/]: .venv-glue-4.0 is missing (make setup creates it)")
         return []
     # This process's PYSPARK_PYTHON names Python 3.11; the Glue runtime's workers must run its own 3.10.
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYSPARK_")}
@@ -46,10 +46,13 @@ def glue_runtime_rows(console: Console) -> list[Row]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument(
-        "--only", choices=["contract", "lambda", "glue"], action="append", help="run only these benches"
+        "--only",
+        choices=["contract", "lambda", "firehose", "glue", "micro_batch"],
+        action="append",
+        help="run only these benches",
     )
     args = parser.parse_args()
-    selected = set(args.only or ["contract", "lambda", "glue"])
+    selected = set(args.only or ["contract", "lambda", "firehose", "glue", "micro_batch"])
     console = Console()
     rows: list[Row] = []
     notes: list[str] = []
@@ -80,6 +83,13 @@ def main() -> int:
                 f"{bench}: the handler runs at {floor[bench]:.2f}x the bare floor's rate; Powertools costs "
                 f"{(1 - core[bench]) * 100:.1f}% against the handler core."
             )
+    if "firehose" in selected:
+        console.print("[bold]firehose[/]: the Firehose simulator draining a backlog")
+        from benchmarks import firehose_sim
+
+        firehose_rows, firehose_notes = firehose_sim.rows()
+        rows += firehose_rows
+        notes += firehose_notes
     if "glue" in selected:
         console.print("[bold]glue[/]: the Glue pipeline on local Spark against kinesalite (a few minutes)")
         from benchmarks import glue_stream
@@ -90,8 +100,34 @@ def main() -> int:
             glue_rows, glue_notes = glue_stream.rows(spark)
         finally:
             spark.stop()
-        rows += glue_rows
+        console.print("[bold]glue[/]: the same backlog drained on a Spark standalone cluster (2 workers)")
+        from comparison.local.cluster import StandaloneCluster
+
+        with StandaloneCluster(workers=2, cores=1) as cluster:
+            spark = build_spark_session("bench-glue-cluster", master=cluster.master_url)
+            try:
+                cluster_rows, _ = glue_stream.cluster_rows(spark, cluster.workers)
+            finally:
+                spark.stop()
+        local_drain = next(r for r in glue_rows if r.variant == glue_stream.DRAIN)
+        glue_notes.append(
+            f"glue path on a standalone cluster of 2 one-core workers (a master and 2 workers on this machine): "
+            f"{cluster_rows[0].rate:,.0f} records/s, {cluster_rows[0].rate / local_drain.rate:.2f}x local[2]."
+        )
+        rows += glue_rows + cluster_rows
         notes += glue_notes
+    if "micro_batch" in selected:
+        console.print("[bold]micro_batch[/]: one Glue micro-batch split into its parts (a few minutes)")
+        from benchmarks import micro_batch
+        from comparison.local.spark import build_spark_session
+
+        spark = build_spark_session("bench-micro-batch")
+        try:
+            batch_rows, batch_notes = micro_batch.rows(spark)
+        finally:
+            spark.stop()
+        rows += batch_rows
+        notes += batch_notes
     table = Table(title="benchmarks (ratios against a baseline measured in the same run)")
     for column in ("bench", "variant", "items", "seconds", "rate", "ratio"):
         table.add_column(column, justify="right" if column in ("items", "seconds", "rate") else "left")

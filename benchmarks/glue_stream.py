@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Row
-from comparison.glue_outputs import manifests
+from comparison.glue_outputs import manifests, triggered_ms
 from comparison.local.glue_runner import GlueJobSettings, LocalGlueJob
 from comparison.local.kinesis_source import ShardPosition, ShardRange, read_range
 from comparison.local.servers import Kinesalite, client, create_stream, read_stream
@@ -27,6 +27,8 @@ BACKLOG = 60_000
 LIVE_RATE = 5_000.0
 LIVE_SECONDS = 60.0
 TRIGGER = "10 seconds"
+BENCH = "glue path (local Spark, kinesalite)"
+DRAIN = "full pipeline draining a backlog"
 SETTINGS = GlueJobSettings(window_size=TRIGGER, aggregate_window="10 seconds", watermark_delay="30 seconds")
 
 
@@ -47,7 +49,7 @@ def _reader_row(endpoint: str, kinesis, stream: str, variant: str = "Kinesis rea
         read_range(options, ShardRange(stream, shard, ShardPosition(), ends[shard])).num_rows for shard in shards
     )
     seconds = time.perf_counter() - started
-    return Row("glue path (local Spark, kinesalite)", variant, count, seconds)
+    return Row(BENCH, variant, count, seconds)
 
 
 def _wait_for(out: Path, expected: int, timeout_s: float) -> list[dict]:
@@ -70,6 +72,32 @@ def _drain(spark, endpoint: str, stream: str, folder: Path, registry: Path, expe
         job.stop()
 
 
+def _drain_row(spark, endpoint: str, folder: Path, registry: Path, expected: int, variant: str, baseline: str) -> Row:
+    done = _drain(spark, endpoint, "backlog", folder / "backlog", registry, expected, 900)
+    # From the trigger of the first batch with records to the commit of the last: Spark's start excluded.
+    busy = [m for m in done if m["counts"]["records"]]
+    seconds = (busy[-1]["committed_at_ms"] - triggered_ms(busy[0])) / 1000
+    return Row(BENCH, variant, expected, seconds, baseline=baseline, extra={"batches": len(busy)})
+
+
+def cluster_rows(spark, workers: int) -> tuple[list[Row], list[str]]:
+    """The backlog drain again, on `spark` connected to a standalone cluster of `workers` one-core workers."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-glue-cluster-"))
+    try:
+        with Kinesalite() as server:
+            kinesis = client("kinesis", server.endpoint)
+            registry = folder / "devices.jsonl"
+            registry.write_bytes(registry_json_lines(build_registry(WorkloadConfig(seed=31))))
+            create_stream(kinesis, "backlog", shards=2)
+            _preload(kinesis, "backlog", BACKLOG)
+            expected = sum(len(records) for records in read_stream(kinesis, "backlog").values())
+            variant = f"{DRAIN}, standalone cluster ({workers} workers x 1 core)"
+            row = _drain_row(spark, server.endpoint, folder, registry, expected, variant, DRAIN)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [row], []
+
+
 def rows(spark) -> tuple[list[Row], list[str]]:
     """The three measurements, as rows and notes."""
     notes: list[str] = []
@@ -90,18 +118,7 @@ def rows(spark) -> tuple[list[Row], list[str]]:
                 server.endpoint, kinesis, "backlog-kpl", "Kinesis reader alone, KPL-aggregated (user records)"
             )
             packed.baseline = reader.variant
-            done = _drain(spark, server.endpoint, "backlog", folder / "backlog", registry, reader.items, 900)
-            # From the start of the first batch with records to the commit of the last: Spark's start excluded.
-            busy = [m for m in done if m["counts"]["records"]]
-            seconds = (busy[-1]["committed_at_ms"] - busy[0]["started_at_ms"]) / 1000
-            runner = Row(
-                "glue path (local Spark, kinesalite)",
-                "full pipeline draining a backlog",
-                reader.items,
-                seconds,
-                baseline=reader.variant,
-                extra={"batches": len(busy)},
-            )
+            runner = _drain_row(spark, server.endpoint, folder, registry, reader.items, DRAIN, reader.variant)
 
             create_stream(kinesis, "live", shards=2)
             live = folder / "live"
@@ -119,15 +136,15 @@ def rows(spark) -> tuple[list[Row], list[str]]:
             finally:
                 job.stop()
             batches = [m for m in manifests(live / "out") if m["counts"]["records"]]
-            durations = [(m["committed_at_ms"] - m["started_at_ms"]) / 1000 for m in batches]
+            durations = [(m["committed_at_ms"] - triggered_ms(m)) / 1000 for m in batches]
             trigger_s = SETTINGS.trigger_seconds()
             over = sum(1 for d in durations if d > trigger_s)
             first, last = batches[0], batches[-1]
             live_row = Row(
-                "glue path (local Spark, kinesalite)",
+                BENCH,
                 f"live at {sent / produced_s:,.0f} events/s produced",
                 sent,
-                (last["committed_at_ms"] - first["started_at_ms"]) / 1000,
+                (last["committed_at_ms"] - triggered_ms(first)) / 1000,
                 baseline=reader.variant,
                 extra={"batch_s": durations, "trigger_s": trigger_s, "batches_over_trigger": over},
             )

@@ -23,6 +23,11 @@ def manifests(root: Path) -> list[dict[str, Any]]:
     return sorted(found, key=lambda m: m["batch_id"])
 
 
+def triggered_ms(manifest: dict[str, Any]) -> int:
+    """When a micro-batch began: its trigger (`started_at_ms` in manifests written before the trigger was kept)."""
+    return int(manifest.get("triggered_at_ms", manifest["started_at_ms"]))
+
+
 def _batch_of(path: Path) -> int | None:
     for part in path.parts:
         if part.startswith("batch_id="):

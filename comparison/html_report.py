@@ -60,7 +60,7 @@ def _counts_table(paths: dict[str, Any]) -> str:
         cells = "".join(_num(paths[p]["latency_s"][q]) for p in PATH_TITLES)
         rows.append(f"<tr><th>latency {q} (s)</th>{cells}</tr>")
     rows.append(
-        "<tr><th>start-up to first batch (s)</th><td>n/a (invoked on demand)</td>"
+        "<tr><th>start-up, launch to query running (s)</th><td>n/a (invoked on demand)</td>"
         + _num(paths["kinesis_glue"].get("startup_s"), 1)
         + "</tr>"
     )

@@ -121,7 +121,7 @@ def markdown(report: dict[str, Any]) -> str:
     for q in ("p50", "p90", "p99", "max"):
         lines.append(f"| latency {q} (s) | " + " | ".join(fmt(paths[p]["latency_s"][q]) for p in PATH_TITLES) + " |")
     lines.append(
-        "| start-up to first batch (s) | n/a (invoked on demand) | "
+        "| start-up, launch to query running (s) | n/a (invoked on demand) | "
         + fmt(paths["kinesis_glue"].get("startup_s"), 1)
         + " |"
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from comparison import cost, kpl, truth
-from comparison.glue_outputs import manifests, read_outputs
+from comparison.glue_outputs import manifests, read_outputs, triggered_ms
 from comparison.inputs import read_rows
 from shared import contract as c
 from shared.enrichment import Registry
@@ -266,8 +266,8 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
             continue
         latency_b.append((batch["committed_at_ms"] - sent) / 1000)
         parts_b["kinesis_put"].append((record["arrival_ms"] - sent) / 1000)
-        parts_b["wait_for_micro_batch"].append((batch["started_at_ms"] - record["arrival_ms"]) / 1000)
-        parts_b["micro_batch"].append((batch["committed_at_ms"] - batch["started_at_ms"]) / 1000)
+        parts_b["wait_for_micro_batch"].append((triggered_ms(batch) - record["arrival_ms"]) / 1000)
+        parts_b["micro_batch"].append((batch["committed_at_ms"] - triggered_ms(batch)) / 1000)
     ids_b = [r["event_id"] for r in outputs["curated"]]
     counts_b = {
         "delivered": len(outputs["curated"]),
@@ -281,7 +281,7 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
     records_processed = sum(m["counts"]["records"] for m in batches.values())
     counts_b["unaccounted"], counts_b["duplicates_removed"] = _account_glue(rows, statuses, outputs, records_processed)
     duplicates_removed = sum(n - 1 for n in expected.copies.values())
-    durations = [(m["committed_at_ms"] - m["started_at_ms"]) / 1000 for m in batches.values()]
+    durations = [(m["committed_at_ms"] - triggered_ms(m)) / 1000 for m in batches.values()]
 
     # ---- capabilities against the ground truth -----------------------------------------------------------
     window_ms = truth.interval_ms(run["settings"]["glue"]["aggregate_window"])

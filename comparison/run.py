@@ -110,6 +110,8 @@ class GlueProcess:
     ) -> None:
         self.started = time.time()
         self.by_batch: dict[int, dict[str, Any]] = {}
+        # Set when the job's streaming query runs (the runner prints {"event": "started", ...}).
+        self.running = threading.Event()
         self.restarts = 0
         self.log = open(out / "logs" / "glue-runner.log", "a")  # noqa: SIM115 - closed in stop()
         self.command = [
@@ -134,6 +136,8 @@ class GlueProcess:
             self.log.write(line)
             with contextlib.suppress(ValueError):
                 entry = json.loads(line)
+                if entry.get("event") == "started":
+                    self.running.set()
                 if "batch_id" in entry:
                     # A batch replayed after a crash reports again under its id: the latest write wins.
                     self.by_batch[entry["batch_id"]] = entry
@@ -143,6 +147,17 @@ class GlueProcess:
         """The finished batches' manifests, by batch id."""
         return [self.by_batch[k] for k in sorted(self.by_batch)]
 
+    def wait_running(self) -> float:
+        """Wait until the job's query runs (Spark started, the query planned), as a deployed streaming job
+        runs before the records it is measured on arrive; returns the seconds since the launch."""
+        while not self.running.wait(0.5):
+            if not self.alive():
+                raise RuntimeError(
+                    f"the Glue runner exited (code {self.process.returncode}) before its query started: "
+                    "see logs/glue-runner.log"
+                )
+        return time.time() - self.started
+
     def kill_and_restart(self) -> None:
         """SIGKILL (no chance to finish the batch in progress), then start again on the same checkpoint."""
         self.process.kill()
@@ -150,13 +165,6 @@ class GlueProcess:
         self.reader.join(timeout=5)
         self.restarts += 1
         self._launch()
-
-    def startup_s(self) -> float | None:
-        """Seconds from the first launch to the first committed micro-batch that held records."""
-        for manifest in self.manifests:
-            if manifest["counts"]["records"]:
-                return manifest["committed_at_ms"] / 1000 - self.started
-        return None
 
     def count(self, name: str) -> int:
         """Rows written so far to one output."""
@@ -342,6 +350,10 @@ def run_local(
                 positions.update((s.shard_id, s.sequence_number) for s in sent)
                 progress.update(task, advance=sum(e.intent.duplicate_of is None for e in batch), status=status())
 
+            # Measured in steady state, as a deployed job runs before the traffic it serves: its start (Spark's and
+            # the query's) is reported on its own, not added to the first records' latency.
+            progress.update(task, status="waiting for the Glue job's query to start")
+            glue_startup = glue.wait_running()
             production_started = time.monotonic()
             start_ms = now_ms() + 500
             faults = None
@@ -423,7 +435,6 @@ def run_local(
         firehose_thread.join(30)
         simulator.flush()
         objects = _copy_objects(s3, out)
-        glue_startup = glue.startup_s()
     with open(out / "timings" / "firehose.jsonl", "w") as stream:
         for timeline in simulator.timelines.values():
             stream.write(json.dumps(asdict(timeline)) + "\n")

@@ -16,10 +16,10 @@ import sys
 from awsglue.context import GlueContext
 from awsglue.job import Job
 from awsglue.utils import getResolvedOptions
+from pyspark.conf import SparkConf
 from pyspark.context import SparkContext
 
 from glue_streaming import pipeline, storage
-from shared.spark_columns import SESSION_SETTINGS
 
 ARGUMENTS = [
     "JOB_NAME",
@@ -35,9 +35,11 @@ ARGUMENTS = [
 ]
 
 args = getResolvedOptions(sys.argv, ARGUMENTS)
-glue_context = GlueContext(SparkContext.getOrCreate())
+# The script starts the Spark context on Glue, so the settings read only at start are given to it here (a
+# context that already exists, as under the local runtime, keeps its own: that runtime sets them itself).
+glue_context = GlueContext(SparkContext.getOrCreate(SparkConf().setAll(list(pipeline.STARTUP_SETTINGS.items()))))
 spark = glue_context.spark_session
-for key, value in SESSION_SETTINGS.items():
+for key, value in pipeline.SPARK_SETTINGS.items():
     spark.conf.set(key, value)
 job = Job(glue_context)
 job.init(args["JOB_NAME"], args)

@@ -5,15 +5,20 @@ The stream goes through these stages (the Glue entry and the local runner call `
 1. `curate`: the shared contract's native Spark expressions (status ok / dropped / failed, reason);
 2. `enrich`: a stream-static broadcast join with the device registry; unknown devices are kept and
    flagged (`known_device` false), as the Lambda's in-memory lookup does;
-3. `deduplicate`: a watermark on event time, then `dropDuplicates(event_id, event_ts)`: a re-sent event
-   carries the same event time, so its state expires with the watermark;
+3. `watermarked`, `deduplicate`: a watermark on event time, then `dropDuplicates(event_id, event_ts)`: a
+   re-sent event carries the same event time, so its state expires with the watermark;
 4. `device_windows`: tumbling windows per device on event time (count, min, max, sum, avg temperature,
    alerts); `site_windows` rolls finished device windows up per site;
 5. `maintenance_join`: a stream-stream join of telemetry with the maintenance events of the same device,
    for readings within a bound after the maintenance.
 
 Spark 3.3 runs one query per `forEachBatch`, so `assemble` unions the branches into one streaming
-DataFrame, each row tagged with its `kind`, and `split_batch` separates a micro-batch again. Spark 3.3
+DataFrame, each row tagged with its `kind`, and `split_batch` separates a micro-batch again. A streaming
+plan is a tree, so each branch holds its own copy of the source and the contract; `assemble` ends their
+shared part with one shuffle, identical in every branch, which Spark then runs once per micro-batch and
+reuses (`ReusedExchange`): the source is read and the contract applied once, not once per branch. That
+takes two optimizer rules out of the job's sessions (`SPARK_SETTINGS`), which would otherwise make the
+branches' copies differ. Spark 3.3
 allows one streaming aggregation per query: the per-site rollup is therefore computed per micro-batch
 from the device windows, which is exact because every window of every device finalises in the same
 micro-batch (the one whose watermark passes the window's end).
@@ -33,7 +38,7 @@ from pyspark.sql import types as T
 
 from shared import contract as c
 from shared.enrichment import Registry
-from shared.spark_columns import apply_contract
+from shared.spark_columns import SESSION_SETTINGS, apply_contract
 
 RECORD, CURATED, DEVICE_WINDOW, MAINTENANCE_JOIN = "record", "curated", "device_window", "maintenance_join"
 SOURCE_COLUMNS = ("data", "arrival_ms", "shard_id", "sequence_number")
@@ -70,6 +75,39 @@ JOIN_COLUMNS = (
 REGISTRY_SCHEMA = T.StructType(
     [T.StructField(name, T.DoubleType() if kind == "double" else T.StringType()) for name, kind in c.REGISTRY_FIELDS]
 )
+
+
+# Settings of the job's Spark session, besides the contract's (`shared.spark_columns.SESSION_SETTINGS`),
+# with what each was measured to do (`python -m benchmarks.micro_batch`, benchmarks/README.md):
+# - ColumnPruning and PushPredicateThroughNonJoin would narrow each branch's copy of the shared part to the
+#   columns and rows that branch uses, and RemoveRedundantAliases would leave the first branch of the union
+#   (whose names the union keeps) with renames the others lose: the copies would differ, and Spark would read
+#   the source and apply the contract once per branch (five times) instead of reusing one shuffle. The
+#   branches need the contract's columns anyway, and the source has nothing to prune or push down.
+# - statefulOperator.allowMultiple "false" (Spark 3.4 and later; Spark 3.3, Glue 4.0, does not know it and
+#   works this way already): one watermark for the whole query. Spark's per-operator watermarks look for the
+#   watermark below each operator, and the branches that reuse the shared part have none of their own.
+#   With one watermark, late rows are dropped against the current batch's, as on Spark 3.3: the same on
+#   every Glue version (`storage.late_watermark_ms`).
+# - codegen.maxFields: above 20 output fields Spark gives up whole-stage code for a plan after generating
+#   it; the contract's projections have more, and generating that code only to discard it took time.
+SPARK_SETTINGS = {
+    **SESSION_SETTINGS,
+    "spark.sql.optimizer.excludedRules": ",".join(
+        [
+            SESSION_SETTINGS["spark.sql.optimizer.excludedRules"],
+            "org.apache.spark.sql.catalyst.optimizer.ColumnPruning",
+            "org.apache.spark.sql.catalyst.optimizer.PushPredicateThroughNonJoin",
+            "org.apache.spark.sql.catalyst.optimizer.RemoveRedundantAliases",
+        ]
+    ),
+    "spark.sql.streaming.statefulOperator.allowMultiple": "false",
+    "spark.sql.codegen.maxFields": "20",
+}
+# Read once, when the session starts (Spark's static SQL settings): the pipeline generates about 125
+# classes per micro-batch, more than the default cache of 100 holds, so without this each micro-batch
+# compiled most of them again.
+STARTUP_SETTINGS = {"spark.sql.codegen.cache.maxEntries": "2000"}
 
 
 @dataclass(frozen=True)
@@ -127,9 +165,14 @@ def valid(enriched: DataFrame) -> DataFrame:
     return enriched.filter(F.col("status") == c.OK)
 
 
-def deduplicate(records: DataFrame, settings: PipelineSettings) -> DataFrame:
-    """Valid records, each event_id once while its event time is within the watermark."""
-    return records.withWatermark("event_ts", settings.watermark_delay).dropDuplicates(["event_id", "event_ts"])
+def watermarked(enriched: DataFrame, settings: PipelineSettings) -> DataFrame:
+    """The records with the event-time watermark that de-duplication, windows and the join expire state by."""
+    return enriched.withWatermark("event_ts", settings.watermark_delay)
+
+
+def deduplicate(records: DataFrame) -> DataFrame:
+    """Valid records of a `watermarked` frame, each event_id once while its event time is within the watermark."""
+    return records.dropDuplicates(["event_id", "event_ts"])
 
 
 def _millis(column: str) -> Column:
@@ -223,9 +266,11 @@ def assemble(raw: DataFrame, registry: DataFrame, settings: PipelineSettings) ->
     `raw` has the columns of `SOURCE_COLUMNS`. Kinds: `record` (every input record, after the contract
     and enrichment), `curated` (valid, de-duplicated), `device_window` and `maintenance_join`.
     """
-    enriched = enrich(curate(raw), registry)
-    records = enriched.withColumn("kind", F.lit(RECORD))
-    curated = deduplicate(valid(enriched), settings)
+    # Every branch starts from this one shuffle (see the module's docstring). Hash-partitioned on the
+    # de-duplication keys, it is also the distribution de-duplication needs, so it adds no shuffle of its own.
+    shared = watermarked(enrich(curate(raw), registry), settings).repartition(F.col("event_id"), F.col("event_ts"))
+    records = shared.withColumn("kind", F.lit(RECORD))
+    curated = deduplicate(valid(shared))
     branches = [
         records,
         curated.withColumn("kind", F.lit(CURATED)),

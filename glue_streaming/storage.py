@@ -9,7 +9,7 @@ Output layout under one root (an s3:// URI on Glue, a local path on the local ru
     aggregates/device/batch_id=N/part-*.parquet                   finished tumbling windows per device
     aggregates/site/batch_id=N/part-*.parquet                     the same windows rolled up per site
     maintenance_join/batch_id=N/part-*.parquet                    telemetry within the bound after maintenance
-    _manifests/batch_id=N/part-*.json                             one line per batch: counts, watermark, commit time
+    _manifests/batch_id=N/part-*.json                             one line per batch (below)
 
 Every write of batch N replaces exactly batch N's files (curated: its partitions, by dynamic partition
 overwrite), so a batch replayed after a crash writes the same files again instead of extra ones. A replay
@@ -17,6 +17,13 @@ also first removes whatever an earlier attempt of its batch wrote (an empty mark
 `_attempts/batch_id=N` tells it there was one), so an output the replay leaves empty keeps no stale files.
 The manifest is written last: a batch without a manifest is not finished, and its files may be replaced.
 JSON outputs are JSON Lines.
+
+A manifest is one JSON object: `batch_id`; `counts` (rows per output, and `records`, every record read);
+`late_watermark_ms` (the watermark late records were judged against); `triggered_at_ms` (when Spark
+planned the batch: its trigger), `started_at_ms` (when this function began, after Spark planned and
+prepared the batch's plan) and `committed_at_ms` (when the batch's outputs were all written), in epoch
+milliseconds; `phases_ms`, the milliseconds this function spent computing the pipeline (`pipeline`),
+counting (`counts`) and writing each output it wrote (`write_<output>`).
 """
 
 from __future__ import annotations
@@ -50,23 +57,37 @@ def _filesystem(spark: SparkSession, path: str):
     return hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()), hadoop_path
 
 
+ALLOW_MULTIPLE = "spark.sql.streaming.statefulOperator.allowMultiple"
+
+
 def _spark_version(spark: SparkSession) -> tuple[int, int]:
     major, minor = spark.version.split(".")[:2]
     return int(major), int(minor)
 
 
+def batch_metadata(spark: SparkSession, checkpoint_location: str, batch_id: int) -> dict:
+    """What Spark wrote of batch `batch_id` into `<checkpoint>/offsets/<batch>` before running it.
+
+    The second line of that file holds the batch's `batchWatermarkMs` and `batchTimestampMs` (the time
+    the trigger planned the batch, kept when a batch is replayed).
+    """
+    lines = [row.value for row in spark.read.text(f"{checkpoint_location.rstrip('/')}/offsets/{batch_id}").collect()]
+    return json.loads(lines[1])
+
+
 def late_watermark_ms(spark: SparkSession, checkpoint_location: str, batch_id: int) -> int:
     """The watermark below which de-duplication discarded rows as late in batch `batch_id`.
 
-    Spark writes each batch's watermark into `<checkpoint>/offsets/<batch>` before running it. Spark 3.3
-    (Glue 4.0) drops late rows with the current batch's watermark; from 3.4 on, stateful operators drop
-    them with the previous batch's (SPARK-40925), so a row is late against what the previous batch saw.
+    With one watermark for the whole query (Spark 3.3, Glue 4.0; from Spark 3.4 on, the setting
+    `statefulOperator.allowMultiple` "false" that the job makes), stateful operators drop late rows with
+    the current batch's watermark. With per-operator watermarks (Spark 3.4's default, SPARK-40925) they
+    use the previous batch's, so a row is late against what the previous batch saw.
     """
-    batch = batch_id if _spark_version(spark) < (3, 4) else batch_id - 1
+    per_operator = spark.conf.get(ALLOW_MULTIPLE, "true").lower() == "true"
+    batch = batch_id - 1 if _spark_version(spark) >= (3, 4) and per_operator else batch_id
     if batch < 0:
         return 0
-    lines = [row.value for row in spark.read.text(f"{checkpoint_location.rstrip('/')}/offsets/{batch}").collect()]
-    return int(json.loads(lines[1]).get("batchWatermarkMs", 0))
+    return int(batch_metadata(spark, checkpoint_location, batch).get("batchWatermarkMs", 0))
 
 
 def log_manifest(manifest: dict) -> None:
@@ -124,6 +145,13 @@ class BatchWriter:
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         """Write one micro-batch; safe to call again with the same batch (a replay)."""
         started = self.clock()
+        phases: dict[str, int] = {}
+
+        def phase(name: str, since: float) -> float:
+            now = self.clock()
+            phases[name] = int((now - since) * 1000)
+            return now
+
         spark = batch.sparkSession
         if not self._first_attempt(spark, batch_id):
             self._clear(spark, batch_id)
@@ -131,19 +159,25 @@ class BatchWriter:
         # the streaming plan itself, each of them would re-plan (and look up in the cache) the whole
         # pipeline again. Its blocks are released with the DataFrame.
         frozen = batch.localCheckpoint(eager=True)
+        mark = phase("pipeline", started)
+        metadata = batch_metadata(spark, self.checkpoint_location, batch_id)
         watermark = late_watermark_ms(spark, self.checkpoint_location, batch_id)
         parts = pipeline.split_batch(frozen, watermark)
         counts = pipeline.batch_counts(frozen, watermark)
         # Site windows roll up the device windows: there are some only when there are device windows.
         counts["site_windows"] = parts["site_windows"].count() if counts["device_windows"] else 0
+        mark = phase("counts", mark)
         for name, frame in parts.items():
             if counts[name]:
                 self._write(name, frame, batch_id)
+                mark = phase(f"write_{name}", mark)
         manifest = {
             "batch_id": batch_id,
             "late_watermark_ms": watermark,
             "counts": counts,
+            "triggered_at_ms": int(metadata.get("batchTimestampMs", started * 1000)),
             "started_at_ms": int(started * 1000),
+            "phases_ms": phases,
             "committed_at_ms": int(self.clock() * 1000),
         }
         spark.createDataFrame([(json.dumps(manifest, sort_keys=True),)], "value string").coalesce(1).write.mode(

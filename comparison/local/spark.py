@@ -7,7 +7,7 @@ import sys
 
 
 def build_spark_session(app_name: str, master: str = "local[2]", extra: dict[str, str] | None = None):
-    """A SparkSession bound to 127.0.0.1, with no UI, sized for a small machine.
+    """A SparkSession bound to 127.0.0.1, with no UI, sized for a small machine, set as the Glue job sets its own.
 
     `master` can be any Spark master URL: the same code scales out on a cluster.
     """
@@ -15,7 +15,7 @@ def build_spark_session(app_name: str, master: str = "local[2]", extra: dict[str
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    from shared.spark_columns import SESSION_SETTINGS
+    from glue_streaming.pipeline import SPARK_SETTINGS, STARTUP_SETTINGS
 
     builder = (
         SparkSession.builder.master(master)
@@ -27,7 +27,7 @@ def build_spark_session(app_name: str, master: str = "local[2]", extra: dict[str
         .config("spark.default.parallelism", "2")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
     )
-    for key, value in {**SESSION_SETTINGS, **(extra or {})}.items():
+    for key, value in {**STARTUP_SETTINGS, **SPARK_SETTINGS, **(extra or {})}.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")

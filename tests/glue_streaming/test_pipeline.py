@@ -77,7 +77,7 @@ def test_split_sends_each_record_to_exactly_one_place(spark, registry):
 def test_deduplicate_keeps_one_row_per_event(spark, registry):
     payloads = [telemetry("a", "dev-1", T0), telemetry("a", "dev-1", T0), telemetry("b", "dev-1", T0)]
     enriched = pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry)
-    deduped = pipeline.deduplicate(pipeline.valid(enriched), SETTINGS)
+    deduped = pipeline.deduplicate(pipeline.valid(pipeline.watermarked(enriched, SETTINGS)))
     assert sorted(r["event_id"] for r in deduped.collect()) == ["a", "b"]
 
 

@@ -140,7 +140,7 @@ def test_every_offered_glue_version_has_a_compatibility_suite_and_the_default_is
     for version in versions:
         assert f"GLUE_{version}_PYTHON :=" in makefile and f"GLUE_{version}_SPARK :=" in makefile
     offered = expanded["Parameters"]["GlueVersion"]
-    assert offered["AllowedValues"] == versions == ["4.0"]
+    assert offered["AllowedValues"] == versions == ["4.0", "5.0", "5.1", "6.0"]
     assert offered["Default"] == max(versions, key=lambda v: tuple(map(int, v.split("."))))
 
 

@@ -162,10 +162,10 @@ def test_end_to_end_every_valid_event_exactly_once(request, spark, tmp_path, uni
     check(tmp_path / "out", rows, registry)
 
 
-def start_runner(endpoint: str, stream: str, base: Path) -> subprocess.Popen:
+def start_runner(endpoint: str, stream: str, base: Path, master: str = "local[2]") -> subprocess.Popen:
     command = [
         sys.executable, "-m", "comparison.local.glue_runner",
-        "--stream", stream, "--endpoint", endpoint, "--master", "local[2]",
+        "--stream", stream, "--endpoint", endpoint, "--master", master,
         "--output", str(base / "out"), "--checkpoint", str(base / "checkpoint"),
         "--registry", str(base / "devices.jsonl"),
         "--window-size", SETTINGS.window_size, "--aggregate-window", SETTINGS.aggregate_window,
@@ -207,4 +207,34 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(kinesalite, tmp_path, uniq
     finally:
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(timeout=60) == 0, "the runner did not stop cleanly on SIGTERM"
+    check(tmp_path / "out", rows, registry)
+
+
+def test_the_runner_on_a_standalone_cluster_gives_the_same_outputs(kinesalite, tmp_path, unique_name):
+    """The Glue entry on a Spark standalone cluster (a master and two workers on 127.0.0.1), not local[2]."""
+    from comparison.local.cluster import StandaloneCluster
+
+    kinesis = client("kinesis", kinesalite.endpoint)
+    create_stream(kinesis, unique_name, shards=2)
+    config, events = workload(1200, seed=14)
+    registry = registry_json_lines(build_registry(config))
+    (tmp_path / "devices.jsonl").write_bytes(registry)
+    with StandaloneCluster(workers=2, cores=1, memory="1g", folder=tmp_path / "cluster") as cluster:
+        assert len(cluster.status()["workers"]) == 2
+        runner = start_runner(kinesalite.endpoint, unique_name, tmp_path, master=cluster.master_url)
+        try:
+            rows = produce(kinesis, unique_name, events)
+            finish(kinesis, unique_name, rows)
+            wait_for(
+                tmp_path / "out",
+                rows,
+                alive=lambda: runner.poll() is None,
+                nudge=lambda: finish(kinesis, unique_name, rows),
+                timeout_s=600,
+            )
+            # The work ran on the workers: each launched one executor for the runner's application.
+            assert len(list((cluster.folder / "work").glob("app-*/*/stderr"))) == 2
+        finally:
+            runner.send_signal(signal.SIGTERM)
+            assert runner.wait(timeout=90) == 0, "the runner did not stop cleanly on SIGTERM"
     check(tmp_path / "out", rows, registry)

@@ -1,0 +1,161 @@
+"""Path B's micro-batch split into its parts, against a minimal query on the same source (`make bench`).
+
+For about 1,500 and about 20,000 events per micro-batch (a preloaded kinesalite stream of 2 shards, read
+`maxFetchRecordsPerShard` at a time, micro-batches back to back), two streaming queries on the Glue
+entry's source (the stand-in's frame, `pipeline.from_glue_kinesis`):
+- baseline: the minimal stateless query, each micro-batch written as one Parquet output;
+- pipeline: `pipeline.assemble` with `storage.BatchWriter`, as `glue_streaming/glue_job.py` runs it.
+Each micro-batch's parts come from Spark's progress (`durationMs`: planning, the sink's `addBatch`, the
+offset and commit logs) and from the pipeline's manifests (`phases_ms`: the pipeline's computation with
+its state stores and source read, the counts, each output's write; before them, Spark preparing the
+batch's plan). Medians over the micro-batches after the first two (code generation and class loading).
+Spark's jobs, stages and tasks per micro-batch are counted from its status tracker.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Row
+from comparison.glue_outputs import manifests, triggered_ms
+from comparison.local.servers import Kinesalite, client, create_stream
+from comparison.producer import KinesisProducer, now_ms
+from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
+from shared.enrichment import Registry
+
+SIZES = (1_500, 20_000)
+BATCHES = 6
+WARM_UP = 2
+SHARDS = 2
+PROGRESS_PARTS = ("triggerExecution", "queryPlanning", "addBatch", "latestOffset", "walCommit", "commitOffsets")
+BENCH = "glue micro-batch (local Spark, kinesalite)"
+
+
+def _source(spark, endpoint: str, stream: str, per_shard: int):
+    from comparison.local.glue_stand_in.kinesis import KinesisRead, glue_frame
+    from glue_streaming import pipeline
+
+    read = KinesisRead(stream, "us-east-1", endpoint, "TRIM_HORIZON", None, per_shard, True, None, True)
+    return pipeline.from_glue_kinesis(glue_frame(spark, read))
+
+
+def _spark_work(spark, run_id: str) -> dict[str, int]:
+    """Jobs, stages and tasks Spark ran for one query (its status tracker groups them by the query's run)."""
+    tracker = spark.sparkContext.statusTracker()
+    jobs = tracker.getJobIdsForGroup(run_id)
+    stages = {stage for job in jobs if (info := tracker.getJobInfo(job)) for stage in info.stageIds}
+    tasks = sum(info.numTasks for stage in stages if (info := tracker.getStageInfo(stage)))
+    return {"jobs": len(jobs), "stages": len(stages), "tasks": tasks}
+
+
+def _run(spark, frame, batch_function, checkpoint: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Run a query until BATCHES micro-batches held records; their progress and the query's Spark work."""
+    query = frame.writeStream.foreachBatch(batch_function).option("checkpointLocation", str(checkpoint)).start()
+    try:
+        while True:
+            busy = [p for p in query.recentProgress if p["numInputRows"] > 0]
+            if len(busy) >= BATCHES:
+                break
+            if query.exception() is not None:
+                raise RuntimeError(f"the benchmark's query failed: {query.exception()}")
+            query.awaitTermination(0.5)
+    finally:
+        query.stop()
+    work = _spark_work(spark, str(query.runId))
+    return busy[:BATCHES], {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}
+
+
+def _median(values) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def _parts(progress: list[dict[str, Any]]) -> dict[str, float]:
+    steady = progress[WARM_UP:]
+    return {part: _median([p["durationMs"].get(part, 0) for p in steady]) / 1000 for part in PROGRESS_PARTS}
+
+
+def measure(spark, endpoint: str, kinesis, folder: Path, size: int) -> tuple[list[Row], str]:
+    """The baseline and pipeline rows for micro-batches of about `size` events, and a note of the parts."""
+    from glue_streaming import pipeline, storage
+
+    stream = f"micro-batch-{size}"
+    create_stream(kinesis, stream, shards=SHARDS)
+    config = WorkloadConfig(seed=41, rate=size / 10, duration_s=10 * (BATCHES + 1), late_fraction=0.0)
+    KinesisProducer(kinesis, stream).send(list(generate(config, now_ms())))
+    per_shard = size // SHARDS
+
+    def baseline_batch(batch, batch_id: int) -> None:
+        batch.write.mode("overwrite").parquet(str(folder / stream / "baseline" / f"batch_id={batch_id}"))
+
+    base_progress, base_work = _run(
+        spark, _source(spark, endpoint, stream, per_shard), baseline_batch, folder / stream / "baseline-checkpoint"
+    )
+    registry = pipeline.registry_frame(spark, Registry.from_json_lines(registry_json_lines(build_registry(config))))
+    settings = pipeline.PipelineSettings("10 seconds", "30 seconds", "10 minutes")
+    frame = pipeline.assemble(_source(spark, endpoint, stream, per_shard), registry, settings)
+    checkpoint = folder / stream / "pipeline-checkpoint"
+    writer = storage.BatchWriter(str(folder / stream / "out"), str(checkpoint))
+    pipe_progress, pipe_work = _run(spark, frame, writer, checkpoint)
+
+    events = int(_median([p["numInputRows"] for p in pipe_progress[WARM_UP:]]))
+    base_parts, pipe_parts = _parts(base_progress), _parts(pipe_progress)
+    busy = {m["batch_id"]: m for m in manifests(folder / stream / "out")}
+    steady = [busy[p["batchId"]] for p in pipe_progress[WARM_UP:] if p["batchId"] in busy]
+    phases: dict[str, list[float]] = defaultdict(list)
+    for manifest in steady:
+        phases["preparing the plan"].append((manifest["started_at_ms"] - triggered_ms(manifest)) / 1000)
+        for name, ms in manifest["phases_ms"].items():
+            phases[name].append(ms / 1000)
+    inside = {name: _median(values) for name, values in phases.items()}
+    bench = f"{BENCH}, about {size:,} events per batch"
+    rows = [
+        Row(bench, "minimal stateless query (baseline)", events, base_parts["triggerExecution"], "events/s",
+            extra={"parts_s": base_parts, "spark_per_batch": base_work}),
+        Row(bench, "the Glue pipeline (assemble + BatchWriter)", events, pipe_parts["triggerExecution"], "events/s",
+            baseline="minimal stateless query (baseline)",
+            extra={"parts_s": pipe_parts, "inside_batch_s": inside, "spark_per_batch": pipe_work}),
+    ]  # fmt: skip
+    writes = sum(v for k, v in inside.items() if k.startswith("write_"))
+    note = (
+        f"glue micro-batch, about {events:,} events: {pipe_parts['triggerExecution']:.2f} s per micro-batch "
+        f"({pipe_parts['triggerExecution'] / base_parts['triggerExecution']:.1f}x the baseline's "
+        f"{base_parts['triggerExecution']:.2f} s): planning {pipe_parts['queryPlanning']:.2f} s, preparing the plan "
+        f"{inside.get('preparing the plan', 0):.2f} s, the pipeline with its state stores and the source read "
+        f"{inside.get('pipeline', 0):.2f} s, counts {inside.get('counts', 0):.2f} s, "
+        f"{sum(1 for k in inside if k.startswith('write_'))} writes {writes:.2f} s; per batch Spark ran "
+        f"{pipe_work['jobs']:g} jobs, {pipe_work['stages']:g} stages, {pipe_work['tasks']:g} tasks "
+        f"(baseline {base_work['jobs']:g}, {base_work['stages']:g}, {base_work['tasks']:g})."
+    )
+    return rows, note
+
+
+def rows(spark) -> tuple[list[Row], list[str]]:
+    """Both sizes' rows and notes."""
+    measured: list[Row] = []
+    notes: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="bench-micro-batch-"))
+    try:
+        with Kinesalite() as server:
+            kinesis = client("kinesis", server.endpoint)
+            for size in SIZES:
+                size_rows, note = measure(spark, server.endpoint, kinesis, folder, size)
+                measured += size_rows
+                notes.append(note)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return measured, notes
+
+
+if __name__ == "__main__":
+    import json
+
+    from comparison.local.spark import build_spark_session
+
+    session = build_spark_session("bench-micro-batch")
+    found, found_notes = rows(session)
+    print(json.dumps({"rows": [r.__dict__ for r in found], "notes": found_notes}, default=str, indent=1))
