@@ -43,6 +43,17 @@ def glue_runtime_rows(console: Console) -> list[Row]:
     return rows
 
 
+def _on_spark(name: str, bench, master: str = "local[2]"):
+    """`bench(spark)` on a new local SparkSession (or one connected to `master`), stopped afterwards."""
+    from comparison.local.spark import build_spark_session
+
+    spark = build_spark_session(name, master=master)
+    try:
+        return bench(spark)
+    finally:
+        spark.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument(
@@ -60,15 +71,14 @@ def main() -> int:
         console.print("[bold]contract[/]: Python per-record transform")
         rows += contract.python_rows()
         console.print("[bold]contract[/]: Spark native expressions against a Python UDF")
-        from comparison.local.spark import build_spark_session
 
-        spark = build_spark_session("benchmarks")
-        try:
-            for row in contract.spark_rows(spark):
+        def spark_contract(spark) -> list[Row]:
+            found = contract.spark_rows(spark)
+            for row in found:
                 row.bench = f"spark contract (Spark {spark.version})"
-                rows.append(row)
-        finally:
-            spark.stop()
+            return found
+
+        rows += _on_spark("benchmarks", spark_contract)
         console.print("[bold]contract[/]: the same on the AWS Glue 4.0 runtime (PySpark 3.3.0, Python 3.10)")
         rows += glue_runtime_rows(console)
     if "lambda" in selected:
@@ -93,22 +103,15 @@ def main() -> int:
     if "glue" in selected:
         console.print("[bold]glue[/]: the Glue pipeline on local Spark against kinesalite (a few minutes)")
         from benchmarks import glue_stream
-        from comparison.local.spark import build_spark_session
 
-        spark = build_spark_session("bench-glue")
-        try:
-            glue_rows, glue_notes = glue_stream.rows(spark)
-        finally:
-            spark.stop()
+        glue_rows, glue_notes = _on_spark("bench-glue", glue_stream.rows)
         console.print("[bold]glue[/]: the same backlog drained on a Spark standalone cluster (2 workers)")
         from comparison.local.cluster import StandaloneCluster
 
         with StandaloneCluster(workers=2, cores=1) as cluster:
-            spark = build_spark_session("bench-glue-cluster", master=cluster.master_url)
-            try:
-                cluster_rows, _ = glue_stream.cluster_rows(spark, cluster.workers)
-            finally:
-                spark.stop()
+            cluster_rows, _ = _on_spark(
+                "bench-glue-cluster", lambda spark: glue_stream.cluster_rows(spark, 2), cluster.master_url
+            )
         local_drain = next(r for r in glue_rows if r.variant == glue_stream.DRAIN)
         glue_notes.append(
             f"glue path on a standalone cluster of 2 one-core workers (a master and 2 workers on this machine): "
@@ -119,13 +122,8 @@ def main() -> int:
     if "micro_batch" in selected:
         console.print("[bold]micro_batch[/]: one Glue micro-batch split into its parts (a few minutes)")
         from benchmarks import micro_batch
-        from comparison.local.spark import build_spark_session
 
-        spark = build_spark_session("bench-micro-batch")
-        try:
-            batch_rows, batch_notes = micro_batch.rows(spark)
-        finally:
-            spark.stop()
+        batch_rows, batch_notes = _on_spark("bench-micro-batch", micro_batch.rows)
         rows += batch_rows
         notes += batch_notes
     table = Table(title="benchmarks (ratios against a baseline measured in the same run)")

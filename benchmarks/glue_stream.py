@@ -72,6 +72,15 @@ def _drain(spark, endpoint: str, stream: str, folder: Path, registry: Path, expe
         job.stop()
 
 
+def _backlog(kinesis, folder: Path) -> Path:
+    """The stream "backlog" preloaded with BACKLOG events; the path of their device registry."""
+    registry = folder / "devices.jsonl"
+    registry.write_bytes(registry_json_lines(build_registry(WorkloadConfig(seed=31))))
+    create_stream(kinesis, "backlog", shards=2)
+    _preload(kinesis, "backlog", BACKLOG)
+    return registry
+
+
 def _drain_row(spark, endpoint: str, folder: Path, registry: Path, expected: int, variant: str, baseline: str) -> Row:
     done = _drain(spark, endpoint, "backlog", folder / "backlog", registry, expected, 900)
     # From the trigger of the first batch with records to the commit of the last: Spark's start excluded.
@@ -86,10 +95,7 @@ def cluster_rows(spark, workers: int) -> tuple[list[Row], list[str]]:
     try:
         with Kinesalite() as server:
             kinesis = client("kinesis", server.endpoint)
-            registry = folder / "devices.jsonl"
-            registry.write_bytes(registry_json_lines(build_registry(WorkloadConfig(seed=31))))
-            create_stream(kinesis, "backlog", shards=2)
-            _preload(kinesis, "backlog", BACKLOG)
+            registry = _backlog(kinesis, folder)
             expected = sum(len(records) for records in read_stream(kinesis, "backlog").values())
             variant = f"{DRAIN}, standalone cluster ({workers} workers x 1 core)"
             row = _drain_row(spark, server.endpoint, folder, registry, expected, variant, DRAIN)
@@ -105,11 +111,7 @@ def rows(spark) -> tuple[list[Row], list[str]]:
     try:
         with Kinesalite() as server:
             kinesis = client("kinesis", server.endpoint)
-            registry = folder / "devices.jsonl"
-            registry.write_bytes(registry_json_lines(build_registry(WorkloadConfig(seed=31))))
-
-            create_stream(kinesis, "backlog", shards=2)
-            _preload(kinesis, "backlog", BACKLOG)
+            registry = _backlog(kinesis, folder)
             reader = _reader_row(server.endpoint, kinesis, "backlog")
             # The same events as KPL aggregates: fewer Kinesis records to fetch, each one unpacked.
             create_stream(kinesis, "backlog-kpl", shards=2)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,12 +176,24 @@ def start_runner(endpoint: str, stream: str, base: Path, master: str = "local[2]
     return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
 
 
-def test_sigkill_mid_run_loses_and_duplicates_nothing(kinesalite, tmp_path, unique_name):
+def finish_and_wait(kinesis, stream: str, rows: list[dict], root: Path, runner, timeout_s: float = 240.0) -> None:
+    """Send the tick, then wait (`wait_for`) while the runner process lives."""
+    finish(kinesis, stream, rows)
+    wait_for(root, rows, lambda: runner.poll() is None, lambda: finish(kinesis, stream, rows), timeout_s)
+
+
+def prepare(kinesalite, stream: str, base: Path, count: int, seed: int) -> tuple[Any, list[Event], bytes]:
+    """A stream of 2 shards, the workload's events to send to it, and its registry (written for the runner)."""
     kinesis = client("kinesis", kinesalite.endpoint)
-    create_stream(kinesis, unique_name, shards=2)
-    config, events = workload(2400, seed=12)
+    create_stream(kinesis, stream, shards=2)
+    config, events = workload(count, seed=seed)
     registry = registry_json_lines(build_registry(config))
-    (tmp_path / "devices.jsonl").write_bytes(registry)
+    (base / "devices.jsonl").write_bytes(registry)
+    return kinesis, events, registry
+
+
+def test_sigkill_mid_run_loses_and_duplicates_nothing(kinesalite, tmp_path, unique_name):
+    kinesis, events, registry = prepare(kinesalite, unique_name, tmp_path, count=2400, seed=12)
     runner = start_runner(kinesalite.endpoint, unique_name, tmp_path)
     try:
         half = len(events) // 2
@@ -196,13 +209,7 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(kinesalite, tmp_path, uniq
         runner.wait(timeout=30)
         before = len(manifests(tmp_path / "out"))
         runner = start_runner(kinesalite.endpoint, unique_name, tmp_path)
-        finish(kinesis, unique_name, rows)
-        wait_for(
-            tmp_path / "out",
-            rows,
-            alive=lambda: runner.poll() is None,
-            nudge=lambda: finish(kinesis, unique_name, rows),
-        )
+        finish_and_wait(kinesis, unique_name, rows, tmp_path / "out", runner)
         assert len(manifests(tmp_path / "out")) > before
     finally:
         runner.send_signal(signal.SIGTERM)
@@ -214,24 +221,13 @@ def test_the_runner_on_a_standalone_cluster_gives_the_same_outputs(kinesalite, t
     """The Glue entry on a Spark standalone cluster (a master and two workers on 127.0.0.1), not local[2]."""
     from comparison.local.cluster import StandaloneCluster
 
-    kinesis = client("kinesis", kinesalite.endpoint)
-    create_stream(kinesis, unique_name, shards=2)
-    config, events = workload(1200, seed=14)
-    registry = registry_json_lines(build_registry(config))
-    (tmp_path / "devices.jsonl").write_bytes(registry)
+    kinesis, events, registry = prepare(kinesalite, unique_name, tmp_path, count=1200, seed=14)
     with StandaloneCluster(workers=2, cores=1, memory="1g", folder=tmp_path / "cluster") as cluster:
         assert len(cluster.status()["workers"]) == 2
         runner = start_runner(kinesalite.endpoint, unique_name, tmp_path, master=cluster.master_url)
         try:
             rows = produce(kinesis, unique_name, events)
-            finish(kinesis, unique_name, rows)
-            wait_for(
-                tmp_path / "out",
-                rows,
-                alive=lambda: runner.poll() is None,
-                nudge=lambda: finish(kinesis, unique_name, rows),
-                timeout_s=600,
-            )
+            finish_and_wait(kinesis, unique_name, rows, tmp_path / "out", runner, timeout_s=600)
             # The work ran on the workers: each launched one executor for the runner's application.
             assert len(list((cluster.folder / "work").glob("app-*/*/stderr"))) == 2
         finally:
