@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import shutil
 import signal
 import subprocess
@@ -249,8 +248,6 @@ def run_local(
     from comparison.report import build_report
 
     _prepare(out)
-    # moto's web server logs every request; the progress display is what the user should see.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
     registry = out / "input" / "devices.jsonl"

@@ -106,8 +106,9 @@ SPARK_SETTINGS = {
 }
 # Read once, when the session starts (Spark's static SQL settings): the pipeline generates about 125
 # classes per micro-batch, more than the default cache of 100 holds, so without this each micro-batch
-# compiled most of them again.
-STARTUP_SETTINGS = {"spark.sql.codegen.cache.maxEntries": "2000"}
+# compiled most of them again. 500 holds them with room; 2000 once ran a 1 GB driver out of heap in
+# `make bench` (the cache keeps every class it holds).
+STARTUP_SETTINGS = {"spark.sql.codegen.cache.maxEntries": "500"}
 
 
 @dataclass(frozen=True)

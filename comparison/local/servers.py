@@ -49,7 +49,12 @@ class MotoServer:
         self._server = None
 
     def start(self) -> MotoServer:
+        import logging
+
         from moto.server import ThreadedMotoServer
+
+        # The server's request log (one line per call, on stderr) would drown a run's own output.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
