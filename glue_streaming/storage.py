@@ -75,19 +75,24 @@ def batch_metadata(spark: SparkSession, checkpoint_location: str, batch_id: int)
     return json.loads(lines[1])
 
 
-def late_watermark_ms(spark: SparkSession, checkpoint_location: str, batch_id: int) -> int:
+def late_watermark_ms(
+    spark: SparkSession, checkpoint_location: str, batch_id: int, metadata: dict | None = None
+) -> int:
     """The watermark below which de-duplication discarded rows as late in batch `batch_id`.
 
     With one watermark for the whole query (Spark 3.3, Glue 4.0; from Spark 3.4 on, the setting
     `statefulOperator.allowMultiple` "false" that the job makes), stateful operators drop late rows with
     the current batch's watermark. With per-operator watermarks (Spark 3.4's default, SPARK-40925) they
-    use the previous batch's, so a row is late against what the previous batch saw.
+    use the previous batch's, so a row is late against what the previous batch saw. `metadata` is batch
+    `batch_id`'s (`batch_metadata`), when the caller has read it already.
     """
     per_operator = spark.conf.get(ALLOW_MULTIPLE, "true").lower() == "true"
     batch = batch_id - 1 if _spark_version(spark) >= (3, 4) and per_operator else batch_id
     if batch < 0:
         return 0
-    return int(batch_metadata(spark, checkpoint_location, batch).get("batchWatermarkMs", 0))
+    if metadata is None or batch != batch_id:
+        metadata = batch_metadata(spark, checkpoint_location, batch)
+    return int(metadata.get("batchWatermarkMs", 0))
 
 
 def log_manifest(manifest: dict) -> None:
@@ -161,7 +166,7 @@ class BatchWriter:
         frozen = batch.localCheckpoint(eager=True)
         mark = phase("pipeline", started)
         metadata = batch_metadata(spark, self.checkpoint_location, batch_id)
-        watermark = late_watermark_ms(spark, self.checkpoint_location, batch_id)
+        watermark = late_watermark_ms(spark, self.checkpoint_location, batch_id, metadata)
         parts = pipeline.split_batch(frozen, watermark)
         counts = pipeline.batch_counts(frozen, watermark)
         # Site windows roll up the device windows: there are some only when there are device windows.
