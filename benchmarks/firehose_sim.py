@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Row
-from comparison.local.firehose import FirehoseSettings, FirehoseSimulator
+from comparison.local.firehose import FirehoseSimulator
+from comparison.local.firehose_settings import FirehoseSettings
 from comparison.local.lambda_runtime import LocalLambda
 from comparison.local.servers import Kinesalite, MotoServer, client, create_stream
-from comparison.local.template import Template
 from comparison.producer import KinesisProducer, now_ms
 from comparison.run import profiles
 from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
@@ -44,7 +44,7 @@ def rows() -> tuple[list[Row], list[str]]:
             produce_s = time.perf_counter() - started
             registry = folder / "devices.jsonl"
             registry.write_bytes(registry_json_lines(build_registry(config)))
-            template = Template(overrides=profiles()["quick"].firehose_overrides)
+            template = profiles()["quick"].template()
             environment = {"DEVICE_REGISTRY": str(registry)}
             handler = LocalLambda(template, log_path=folder / "lambda.log", environment=environment)
             simulator = FirehoseSimulator(

@@ -23,6 +23,7 @@ from pathlib import Path
 import orjson
 
 from benchmarks.harness import Row, best_of
+from comparison.local.firehose_events import LambdaContext, SourceRecord, transformation_event
 from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
 from shared import contract as c
 from shared.enrichment import Registry
@@ -40,19 +41,17 @@ def batch(target_bytes: int, seed: int = 5) -> dict:
         if size + len(data) > target_bytes:
             break
         size += len(data)
+        sequence = f"{event.index:056d}"
         records.append(
-            {
-                "recordId": f"{event.index:056d}",
-                "approximateArrivalTimestamp": event.scheduled_ms + 300,
-                "kinesisRecordMetadata": {"approximateArrivalTimestamp": event.scheduled_ms + 200},
-                "data": base64.b64encode(data).decode(),
-            }
+            SourceRecord(
+                record_id=sequence,
+                data=data,
+                arrival_ms=event.scheduled_ms + 200,
+                partition_key=event.partition_key,
+                sequence_number=sequence,
+            )
         )
-    return {
-        "invocationId": "bench",
-        "deliveryStreamArn": "arn:aws:firehose:us-east-1:0:deliverystream/b",
-        "records": records,
-    }
+    return transformation_event(records, invocation_id="bench")
 
 
 def blueprint(event: dict, registry: Registry) -> dict:
@@ -89,17 +88,6 @@ def floor(event: dict) -> dict:
     return {"records": out}
 
 
-class _Context:
-    function_name = "FirehoseTransformFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:FirehoseTransformFunction"
-    aws_request_id = "bench"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 120_000
-
-
 def _peak_bytes(call: Callable[[], object]) -> int:
     tracemalloc.start()
     try:
@@ -127,7 +115,7 @@ def rows(registry_path: Path) -> list[Row]:
             "blueprint-style (stdlib)": lambda event=event: blueprint(event, registry),
             "bare floor (orjson, no transform)": lambda event=event: floor(event),
             "handler core (no observability)": lambda event=event: app.transform_event(event, registry),
-            "handler (Powertools on)": lambda event=event: app.lambda_handler(event, _Context()),
+            "handler (Powertools on)": lambda event=event: app.lambda_handler(event, LambdaContext()),
         }
         for name, call in variants.items():
             with contextlib.redirect_stdout(io.StringIO()):

@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from comparison import cost
+from comparison.advice_text import TEXT, duration, plain_text
+from comparison.cost_workload import Workload
+from comparison.pricing import pricing
 from comparison.study.evidence import find_report, load_report
+from comparison.sweep import SWEEP_RATES
 
 OPTIONS = ("firehose_lambda", "kinesis_glue", "managed_flink")
 # Requirement names on the command line -> the capability names of report.json.
@@ -52,62 +56,6 @@ MAP_SIZES = (100, 200, 512, 1024, 2048, 5120, 10240, 51200, 102400)
 # A day: beyond it a streaming choice is a batch choice, and the cost model's buffers stop at 900 s anyway.
 MAX_SLO_S = 86_400.0
 UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-
-TEXT = {
-    "en": {
-        "titles": {
-            "firehose_lambda": "Firehose + Lambda",
-            "kinesis_glue": "Kinesis + Glue streaming",
-            "managed_flink": "Managed Service for Apache Flink (modelled from documentation, not run)",
-        },
-        "workload": "Workload: {rate:,.0f} events/s of {bytes:,} bytes; latency goal {slo}; needs {needs} ({region}).",
-        "fits": "fits",
-        "no_fit": "does not fit",
-        "cannot": "cannot express: {what}",
-        "record_limit": "records of {bytes:,} bytes exceed its {limit:,}-byte record limit",
-        "slo_missed": "cannot reach {slo}: at best {best}",
-        "latency": "latency: about {expected} ({source})",
-        "settings": "settings: {settings}",
-        "cost": "cost: ${usd:,.2f} a month",
-        "advice": "Advice: {choice}, the cheapest of the options that fit.",
-        "none": "Advice: no option fits every requirement; see why above.",
-        "map": "Decision map (cheapest option that fits, by rate and record size): {path}",
-        "change": "  {bytes:,}-byte records: {before} up to {low:,.0f} events/s, {after} from {high:,.0f}",
-        "changes": "Where the cheapest option that fits changes:",
-        "nothing_needed": "none beyond delivery",
-        "src_firehose_measured": "the two intervals plus the p99 measured at zero buffering, {report}",
-        "src_firehose_documented": "the two intervals plus a few seconds at zero buffering (documented; 5 s assumed)",
-        "src_glue": "one window plus the micro-batch p99 measured locally, {report} (2 cores; on AWS Glue it differs)",
-        "src_flink": "documented latency class (sub-second); modelled, not run",
-    },
-    "ko": {
-        "titles": {
-            "firehose_lambda": "Firehose + Lambda",
-            "kinesis_glue": "Kinesis + Glue 스트리밍",
-            "managed_flink": "Managed Service for Apache Flink (문서 기반 모델, 실행하지 않음)",
-        },
-        "workload": "워크로드: 초당 {rate:,.0f}건, 레코드 {bytes:,}바이트, 지연 목표 {slo}, "
-        "요구 사항 {needs} ({region}).",
-        "fits": "적합",
-        "no_fit": "부적합",
-        "cannot": "표현할 수 없음: {what}",
-        "record_limit": "레코드 {bytes:,}바이트가 레코드 한도 {limit:,}바이트를 넘습니다",
-        "slo_missed": "{slo} 목표에 도달할 수 없음: 최선은 {best}",
-        "latency": "지연: 약 {expected} ({source})",
-        "settings": "설정: {settings}",
-        "cost": "비용: 월 ${usd:,.2f}",
-        "advice": "권장: {choice} (적합한 선택지 중 가장 저렴함).",
-        "none": "권장: 모든 요구 사항을 만족하는 선택지가 없습니다. 위의 이유를 보십시오.",
-        "map": "결정 지도(레코드 크기와 처리량별로 적합한 선택지 중 가장 저렴한 것): {path}",
-        "change": "  {bytes:,}바이트 레코드: 초당 {low:,.0f}건까지 {before}, 초당 {high:,.0f}건부터 {after}",
-        "changes": "적합한 선택지 중 가장 저렴한 것이 바뀌는 곳:",
-        "nothing_needed": "전달 외 없음",
-        "src_firehose_measured": "두 버퍼 간격 + 버퍼링 0에서 측정한 p99, {report}",
-        "src_firehose_documented": "두 버퍼 간격 + 버퍼링 0에서 몇 초(문서 기준, 5초로 가정)",
-        "src_glue": "윈도 하나 + 로컬에서 측정한 마이크로 배치 p99, {report} (2코어, AWS Glue에서는 다름)",
-        "src_flink": "문서에 나온 지연 등급(1초 미만), 모델일 뿐 실행하지 않음",
-    },
-}
 
 
 class AdviceError(ValueError):
@@ -153,7 +101,7 @@ class Request:
                 f"not {self.record_bytes:,}"
             )
         try:
-            cost.pricing(self.region)
+            pricing(self.region)
         except (KeyError, ValueError) as error:
             raise AdviceError(str(error)) from None
 
@@ -190,7 +138,7 @@ class Evidence:
     def _from_report(cls, report: dict[str, Any], path: Path) -> Evidence:
         firehose = report["run"]["settings"]["firehose"]
         latency = report["paths"]["firehose_lambda"]["latency_s"]
-        measured = firehose["processor_interval_s"] == 0 and firehose["buffer_interval_s"] == 0 and latency["p99"]
+        measured = firehose["processor_interval_s"] == 0 and firehose["delivery_interval_s"] == 0 and latency["p99"]
         batch = report["paths"]["kinesis_glue"].get("micro_batch_s") or {}
         inputs = report["cost"]["measured_inputs"]
         return cls(
@@ -226,9 +174,7 @@ def _firehose(request: Request, evidence: Evidence, text: dict[str, Any]) -> Opt
     budget = request.latency_slo_s - evidence.firehose_overhead_s
     if budget < 0:
         option.reasons.append(
-            text["slo_missed"].format(
-                slo=_duration(request.latency_slo_s), best=_duration(evidence.firehose_overhead_s)
-            )
+            text["slo_missed"].format(slo=duration(request.latency_slo_s), best=duration(evidence.firehose_overhead_s))
         )
         budget = 0.0
     # A record waits up to both intervals: split what the goal leaves between them (longer buffers, fewer
@@ -239,7 +185,7 @@ def _firehose(request: Request, evidence: Evidence, text: dict[str, Any]) -> Opt
     option.expected_latency_s = processor + delivery + evidence.firehose_overhead_s
     source = "src_firehose_measured" if evidence.firehose_overhead_measured else "src_firehose_documented"
     option.latency_source = text[source].format(report=evidence.report)
-    workload = cost.Workload(
+    workload = Workload(
         events_per_s=request.rate,
         record_size_bytes=min(request.record_bytes, FIREHOSE_MAX_RECORD),
         lambda_ms_per_record=evidence.lambda_ms_per_record,
@@ -256,14 +202,14 @@ def _glue(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option:
     budget = request.latency_slo_s - evidence.glue_batch_s
     if budget < 1:
         option.reasons.append(
-            text["slo_missed"].format(slo=_duration(request.latency_slo_s), best=_duration(evidence.glue_batch_s + 1))
+            text["slo_missed"].format(slo=duration(request.latency_slo_s), best=duration(evidence.glue_batch_s + 1))
         )
     window = max(1.0, min(GLUE_DEFAULT_WINDOW_S, math.floor(budget)))
     workers = cost.glue_workers_for(request.rate, evidence.glue_rate_per_worker)
     option.settings = {"GlueWindowSize": f"{window:g} seconds", "NumberOfWorkers": workers, "WorkerType": "G.025X"}
     option.expected_latency_s = window + evidence.glue_batch_s
     option.latency_source = text["src_glue"].format(report=evidence.report)
-    workload = cost.Workload(
+    workload = Workload(
         events_per_s=request.rate,
         record_size_bytes=request.record_bytes,
         lambda_ms_per_record=evidence.lambda_ms_per_record,
@@ -279,7 +225,7 @@ def _flink(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option
     option = Option("managed_flink", modelled=True)
     if request.latency_slo_s < FLINK_DOCUMENTED_LATENCY_S:
         option.reasons.append(
-            text["slo_missed"].format(slo=_duration(request.latency_slo_s), best=_duration(FLINK_DOCUMENTED_LATENCY_S))
+            text["slo_missed"].format(slo=duration(request.latency_slo_s), best=duration(FLINK_DOCUMENTED_LATENCY_S))
         )
     # Assumption: a KPU (1 vCPU) does what one vCPU of the measured Spark pipeline does (a G.025X worker has 2).
     per_kpu = evidence.glue_rate_per_worker / 2
@@ -287,9 +233,7 @@ def _flink(request: Request, evidence: Evidence, text: dict[str, Any]) -> Option
     option.settings = {"KPUs": kpus, "assumed_events_per_s_per_kpu": round(per_kpu)}
     option.expected_latency_s = FLINK_DOCUMENTED_LATENCY_S
     option.latency_source = text["src_flink"]
-    workload = cost.Workload(
-        events_per_s=request.rate, record_size_bytes=request.record_bytes, lambda_ms_per_record=0.0
-    )
+    workload = Workload(events_per_s=request.rate, record_size_bytes=request.record_bytes, lambda_ms_per_record=0.0)
     path = cost.flink_estimate(workload, kpus, request.region)
     option.usd_per_month, option.lines = path.usd_per_month, [line.to_dict() for line in path.lines]
     return option
@@ -320,17 +264,17 @@ def decision_map(request: Request, evidence: Evidence) -> dict[str, Any]:
     grid = []
     for size in MAP_SIZES:
         row = []
-        for rate in cost.SWEEP_RATES:
+        for rate in SWEEP_RATES:
             at = Request(rate, size, request.latency_slo_s, request.needs, request.region)
             best = cheapest(options_for(at, evidence))
             row.append(best.name if best else None)
         grid.append(row)
     changes = []
     for size, row in zip(MAP_SIZES, grid, strict=True):
-        for (rate_a, a), (rate_b, b) in itertools.pairwise(zip(cost.SWEEP_RATES, row, strict=True)):
+        for (rate_a, a), (rate_b, b) in itertools.pairwise(zip(SWEEP_RATES, row, strict=True)):
             if a != b:
                 changes.append({"record_bytes": size, "between_events_per_s": [rate_a, rate_b], "from": a, "to": b})
-    return {"rates": list(cost.SWEEP_RATES), "sizes": list(MAP_SIZES), "cheapest": grid, "changes": changes}
+    return {"rates": list(SWEEP_RATES), "sizes": list(MAP_SIZES), "cheapest": grid, "changes": changes}
 
 
 def map_svg(grid: dict[str, Any], request: Request) -> str:
@@ -341,7 +285,7 @@ def map_svg(grid: dict[str, Any], request: Request) -> str:
 
     names = [*OPTIONS, None]
     colors = ["#d9822b", "#2b6cb0", "#2f9e44", "#dddddd"]
-    figure, axes = new_figure(f"Cheapest option that fits (latency goal {_duration(request.latency_slo_s)})")
+    figure, axes = new_figure(f"Cheapest option that fits (latency goal {duration(request.latency_slo_s)})")
     values = [[names.index(cell) for cell in row] for row in grid["cheapest"]]
     rates, sizes = grid["rates"], grid["sizes"]
     x_edges, y_edges = _edges(rates, 10 ** (1 / 6)), _edges(sizes, 1.4)
@@ -369,10 +313,6 @@ def _edges(centres: list[float], outer: float) -> list[float]:
     return [centres[0] / outer, *inner, centres[-1] * outer]
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds < 1 else f"{seconds:,.1f} s"
-
-
 def advise(request: Request, evidence: Evidence, lang: str = "en") -> dict[str, Any]:
     """The whole answer as JSON-ready data."""
     options = options_for(request, evidence, lang)
@@ -384,48 +324,6 @@ def advise(request: Request, evidence: Evidence, lang: str = "en") -> dict[str, 
         "advice": best.name if best else None,
         "decision_map": decision_map(request, evidence),
     }
-
-
-def plain_text(answer: dict[str, Any], lang: str = "en") -> str:
-    """The answer for a terminal."""
-    text = TEXT[lang]
-    request = answer["request"]
-    needs = ", ".join(request["needs"]) or text["nothing_needed"]
-    lines = [
-        text["workload"].format(
-            rate=request["rate"],
-            bytes=request["record_bytes"],
-            slo=_duration(request["latency_slo_s"]),
-            needs=needs,
-            region=request["region"],
-        ),
-        "",
-    ]
-    for option in answer["options"]:
-        verdict = text["fits"] if option["fits"] else text["no_fit"]
-        lines.append(f"{text['titles'][option['name']]}: {verdict}")
-        lines += [f"  - {reason}" for reason in option["reasons"]]
-        lines.append(
-            "  "
-            + text["latency"].format(expected=_duration(option["expected_latency_s"]), source=option["latency_source"])
-        )
-        settings = ", ".join(f"{k}={v}" for k, v in option["settings"].items())
-        lines.append("  " + text["settings"].format(settings=settings))
-        lines.append("  " + text["cost"].format(usd=option["usd_per_month"]))
-        lines += [f"      {line['service']}: {line['arithmetic']} ({line['status']})" for line in option["lines"]]
-        lines.append("")
-    advice = answer["advice"]
-    lines.append(text["advice"].format(choice=text["titles"][advice]) if advice else text["none"])
-    changes = answer["decision_map"]["changes"]
-    if changes:
-        lines += ["", text["changes"]]
-        for change in changes:
-            low, high = change["between_events_per_s"]
-            before, after = (text["titles"][n] if n else text["no_fit"] for n in (change["from"], change["to"]))
-            lines.append(
-                text["change"].format(bytes=change["record_bytes"], before=before, after=after, low=low, high=high)
-            )
-    return "\n".join(lines)
 
 
 def cmd_advise(args) -> int:

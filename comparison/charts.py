@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
 from comparison.monitor import PROCESS_TITLES
-from comparison.render import PATH_TITLES
+from comparison.paths import TITLES
 
 COLORS = {"firehose_lambda": "#d9822b", "kinesis_glue": "#2b6cb0"}
 SIZE_STYLES = {200: "-", 1024: "--", 5120: ":"}
@@ -65,7 +65,7 @@ def latency_cdf(samples: dict[str, Sequence[float]]) -> str:
     """Empirical CDF of send-to-visible latency per path, on a log time axis, p50 and p99 marked."""
     figure, axes = new_figure("Latency, send to visible in the sink (empirical CDF)")
     drawn = False
-    for path, title in PATH_TITLES.items():
+    for path, title in TITLES.items():
         values = sorted(v for v in samples.get(path, []) if v > 0)
         if not values:
             continue
@@ -97,10 +97,10 @@ def latency_cdf(samples: dict[str, Sequence[float]]) -> str:
 
 def latency_parts(paths: dict[str, Any]) -> str:
     """The median of each latency part, stacked, one panel per path (each on its own time scale)."""
-    figure, panels = plt.subplots(len(PATH_TITLES), 1, figsize=(WIDTH_IN, 1.6 * len(PATH_TITLES) + 1.2))
+    figure, panels = plt.subplots(len(TITLES), 1, figsize=(WIDTH_IN, 1.6 * len(TITLES) + 1.2))
     figure.suptitle("Where the time goes: median of each latency part", fontsize=12, x=0.02, ha="left")
     colors = plt.get_cmap("tab10").colors
-    for panel, path in zip(panels, PATH_TITLES, strict=True):
+    for panel, path in zip(panels, TITLES, strict=True):
         left = 0.0
         parts = (paths.get(path, {}).get("latency_parts_s") or {}).items()
         for index, (part, figures) in enumerate(parts):
@@ -115,9 +115,7 @@ def latency_parts(paths: dict[str, Any]) -> str:
             )
             left += value
         panel.set_yticks([])
-        panel.set_title(
-            f"{PATH_TITLES[path]}: {_seconds(left) if left else 'no samples'} in all", fontsize=10, loc="left"
-        )
+        panel.set_title(f"{TITLES[path]}: {_seconds(left) if left else 'no samples'} in all", fontsize=10, loc="left")
         panel.xaxis.set_major_formatter(FuncFormatter(_seconds))
         panel.set_xlabel("seconds")
         panel.grid(True, axis="x", color="#dddddd")
@@ -140,11 +138,9 @@ def progress(samples: Sequence[dict[str, Any]]) -> str:
         "kinesis_glue": [c.get("glue_records", 0) for c in counts],
     }
     for path, done in series.items():
-        axes.plot(times, done, color=COLORS[path], linewidth=2, label=f"{PATH_TITLES[path]}: processed")
+        axes.plot(times, done, color=COLORS[path], linewidth=2, label=f"{TITLES[path]}: processed")
         backlog = [max(0, p - d) for p, d in zip(produced, done, strict=True)]
-        axes.plot(
-            times, backlog, color=COLORS[path], linestyle="--", linewidth=1.2, label=f"{PATH_TITLES[path]}: backlog"
-        )
+        axes.plot(times, backlog, color=COLORS[path], linestyle="--", linewidth=1.2, label=f"{TITLES[path]}: backlog")
     axes.set_xlabel("seconds since the run started")
     axes.set_ylabel("records")
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -184,14 +180,14 @@ def cost_sweep(cost: dict[str, Any]) -> str:
     for size in sorted({p["record_size_bytes"] for p in points}):
         series = [p for p in points if p["record_size_bytes"] == size]
         label_size = f"{size:,} B" if size < 1024 else f"{size / 1024:g} KB"
-        for path in PATH_TITLES:
+        for path in TITLES:
             axes.plot(
                 [p["events_per_s"] for p in series],
                 [p[f"{path}_usd"] for p in series],
                 color=COLORS[path],
                 linestyle=SIZE_STYLES.get(size, "-."),
                 linewidth=1.8,
-                label=f"{PATH_TITLES[path]}, {label_size} records",
+                label=f"{TITLES[path]}, {label_size} records",
             )
     found = []
     for crossover in cost["crossovers"]:

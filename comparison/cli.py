@@ -7,28 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from comparison.arguments import workload_arguments, workload_config
 from comparison.inputs import input_row, write_rows
-from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
-
-
-def _workload_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=7, help="workload seed (default 7)")
-    parser.add_argument("--rate", type=float, help="events per second")
-    parser.add_argument("--duration", type=float, help="seconds of production")
-    parser.add_argument("--devices", type=int, help="devices in the registry")
-
-
-def _config(args: argparse.Namespace, **defaults) -> WorkloadConfig:
-    values = dict(defaults)
-    for name, attribute in (("rate", "rate"), ("duration", "duration_s"), ("devices", "devices"), ("seed", "seed")):
-        if getattr(args, name, None) is not None:
-            values[attribute] = getattr(args, name)
-    return WorkloadConfig(**values)
+from comparison.workload import build_registry, generate, registry_json_lines
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write the workload as JSON Lines (input-file format) without sending it anywhere."""
-    config = _config(args)
+    config = workload_config(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w") as stream:
@@ -45,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     generate_parser = commands.add_parser("generate", help="write the workload as JSON Lines")
-    _workload_arguments(generate_parser)
+    workload_arguments(generate_parser)
     generate_parser.add_argument("--out", required=True, help="events file to write")
     generate_parser.add_argument("--registry", help="also write the device registry (JSON Lines) here")
     generate_parser.add_argument("--start-ms", type=int, default=1_764_288_000_000, help="first send time")

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from comparison import charts
-from comparison.render import PATH_TITLES, fmt, run_notes
+from comparison.paths import TITLES
+from comparison.render import STARTUP_NONE, fmt, run_notes, target
 from comparison.study.claims import claims_data
 
 STYLE = """
@@ -51,19 +52,19 @@ def _num(value: Any, digits: int = 2) -> str:
 
 def _counts_table(paths: dict[str, Any]) -> str:
     names = sorted({k for p in paths.values() for k in p["counts"]})
-    head = "<tr><th></th>" + "".join(f"<th>{PATH_TITLES[p]}</th>" for p in PATH_TITLES) + "</tr>"
+    head = "<tr><th></th>" + "".join(f"<th>{TITLES[p]}</th>" for p in TITLES) + "</tr>"
     rows = [
-        f"<tr><th>{html.escape(n)}</th>" + "".join(_num(paths[p]["counts"].get(n)) for p in PATH_TITLES) + "</tr>"
+        f"<tr><th>{html.escape(n)}</th>" + "".join(_num(paths[p]["counts"].get(n)) for p in TITLES) + "</tr>"
         for n in names
     ]
     for q in ("p50", "p90", "p99", "max"):
-        cells = "".join(_num(paths[p]["latency_s"][q]) for p in PATH_TITLES)
+        cells = "".join(_num(paths[p]["latency_s"][q]) for p in TITLES)
         rows.append(f"<tr><th>latency {q} (s)</th>{cells}</tr>")
-    rows.append(
-        "<tr><th>start-up, launch to query running (s)</th><td>n/a (invoked on demand)</td>"
-        + _num(paths["kinesis_glue"].get("startup_s"), 1)
-        + "</tr>"
+    startup = "".join(
+        _num(paths[p]["startup_s"], 1) if paths[p].get("startup_s") is not None else f"<td>{STARTUP_NONE}</td>"
+        for p in TITLES
     )
+    rows.append(f"<tr><th>start-up, launch to taking traffic (s)</th>{startup}</tr>")
     return f"<table id='counts'>{head}{''.join(rows)}</table>"
 
 
@@ -81,9 +82,9 @@ def _capability_cell(entry: dict[str, Any]) -> str:
 
 
 def _capabilities(capabilities: list[dict[str, Any]]) -> str:
-    head = "<tr><th>capability</th>" + "".join(f"<th>{PATH_TITLES[p]}</th>" for p in PATH_TITLES) + "</tr>"
+    head = "<tr><th>capability</th>" + "".join(f"<th>{TITLES[p]}</th>" for p in TITLES) + "</tr>"
     rows = [
-        f"<tr><th>{html.escape(c['title'])}</th>" + "".join(_capability_cell(c[p]) for p in PATH_TITLES) + "</tr>"
+        f"<tr><th>{html.escape(c['title'])}</th>" + "".join(_capability_cell(c[p]) for p in TITLES) + "</tr>"
         for c in capabilities
     ]
     return f"<table id='capabilities'>{head}{''.join(rows)}</table>"
@@ -98,13 +99,13 @@ def _cost(cost: dict[str, Any]) -> str:
         f"({html.escape(inputs['glue_events_per_s_per_worker_source'])}).</p>",
         "<table id='cost'><tr><th>path</th><th>USD per month</th><th>lines (open for the arithmetic)</th></tr>",
     ]
-    for path in PATH_TITLES:
+    for path in TITLES:
         lines = "".join(
             f"<details><summary>{html.escape(line['service'])}: ${line['usd_per_month']:,.2f}</summary>"
             f"<code>{html.escape(line['arithmetic'])}</code> <small>({html.escape(line['status'])})</small></details>"
             for line in cost["model"]["paths"][path]["lines"]
         )
-        parts.append(f"<tr><th>{PATH_TITLES[path]}</th>{_num(cost['monthly_usd'][path]['total'])}<td>{lines}</td></tr>")
+        parts.append(f"<tr><th>{TITLES[path]}</th>{_num(cost['monthly_usd'][path]['total'])}<td>{lines}</td></tr>")
     parts.append("</table>")
     crossings = "".join(
         f"<li>{c['record_bytes']:,}-byte records: "
@@ -143,9 +144,9 @@ def html_page(report: dict[str, Any], samples: Sequence[dict[str, Any]]) -> str:
     """The whole page, from the report and the run's progress samples."""
     run = report["run"]
     meta = (
-        f"Run: mode <code>{html.escape(run['mode'])}</code>, profile <code>{html.escape(run['profile'])}</code>, "
-        f"started {html.escape(run['started_at'])}, {run['duration_s']} s in all; {run['produced']['total']:,} "
-        f"records produced in {run['production_s']} s. Command: <code>{html.escape(run.get('command', ''))}</code>"
+        f"Run: {_inline(target(run))}, started {html.escape(run['started_at'])}, {run['duration_s']} s in all; "
+        f"{run['produced']['total']:,} records produced in {run['production_s']} s. "
+        f"Command: <code>{html.escape(run.get('command', ''))}</code>"
     )
     notes = _paragraphs(run_notes(run))
     paths = report["paths"]

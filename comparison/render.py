@@ -1,15 +1,21 @@
-"""report.json as Markdown (report.md); `write_report` also writes the web page (comparison.html_report)."""
+"""report.json as Markdown (report.md), and the figures' formatting the web page shares (comparison.html_report)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from comparison.monitor import PROCESS_TITLES
+from comparison.paths import TITLES
 from comparison.study.claims import claims_markdown
 
-PATH_TITLES = {"firehose_lambda": "Firehose + Lambda", "kinesis_glue": "Kinesis + Glue streaming"}
+STARTUP_NONE = "n/a (invoked on demand)"
+
+
+def target(run: dict[str, Any]) -> str:
+    """What the run measured: the local profile, or the deployed stack and its region."""
+    if run["mode"] == "aws":
+        return f"mode `aws`, stack `{run['stack']}` in {run['region']}"
+    return f"mode `{run['mode']}`, profile `{run['profile']}`"
 
 
 def fmt(value: Any, digits: int = 2) -> str:
@@ -104,37 +110,39 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Firehose + Lambda vs Kinesis + Glue streaming: measured",
         "",
-        f"Run: mode `{run['mode']}`, profile `{run['profile']}`, started {run['started_at']}, "
+        f"Run: {target(run)}, started {run['started_at']}, "
         f"{run['duration_s']} s in all; {run['produced']['total']:,} records produced in {run['production_s']} s "
         f"({', '.join(f'{k} {v:,}' for k, v in run['produced']['by_kind'].items())}).",
         *run_notes(run),
         "",
         "## Counts and latency (send to visible in the sink)",
         "",
-        "| | " + " | ".join(PATH_TITLES[p] for p in PATH_TITLES) + " |",
-        "|---|---|---|",
+        "| | " + " | ".join(TITLES[p] for p in TITLES) + " |",
+        "|---" * (len(TITLES) + 1) + "|",
     ]
     paths = report["paths"]
     names = sorted({k for p in paths.values() for k in p["counts"]})
     for name in names:
-        lines.append(f"| {name} | " + " | ".join(fmt(paths[p]["counts"].get(name)) for p in PATH_TITLES) + " |")
+        lines.append(f"| {name} | " + " | ".join(fmt(paths[p]["counts"].get(name)) for p in TITLES) + " |")
     for q in ("p50", "p90", "p99", "max"):
-        lines.append(f"| latency {q} (s) | " + " | ".join(fmt(paths[p]["latency_s"][q]) for p in PATH_TITLES) + " |")
-    lines.append(
-        "| start-up, launch to query running (s) | n/a (invoked on demand) | "
-        + fmt(paths["kinesis_glue"].get("startup_s"), 1)
-        + " |"
-    )
+        lines.append(f"| latency {q} (s) | " + " | ".join(fmt(paths[p]["latency_s"][q]) for p in TITLES) + " |")
+    startup = (fmt(paths[p]["startup_s"], 1) if paths[p].get("startup_s") is not None else STARTUP_NONE for p in TITLES)
+    lines.append("| start-up, launch to taking traffic (s) | " + " | ".join(startup) + " |")
     lines += ["", "Latency split into its parts (p50 / p99, seconds):", ""]
-    for path in PATH_TITLES:
+    for path in TITLES:
         parts = paths[path]["latency_parts_s"]
-        text = "; ".join(f"{k} {fmt(v['p50'])} / {fmt(v['p99'])}" for k, v in parts.items())
-        lines.append(f"- {PATH_TITLES[path]}: {text}")
+        text = "; ".join(f"{k} {fmt(v['p50'])} / {fmt(v['p99'])}" for k, v in parts.items()) or "not exposed per record"
+        lines.append(f"- {TITLES[path]}, {paths[path].get('latency_source', 'measured by the harness')}: {text}")
+    metrics = [(p, m) for p in TITLES for m in paths[p].get("service_metrics", [])]
+    if metrics:
+        lines += ["", "What the services report for the run (CloudWatch, over the run's minutes):", ""]
+        lines += [f"- {TITLES[p]}: {m['title']}: {fmt(m['value'])} {m['unit']} ({m['source']})" for p, m in metrics]
+    lines += [f"- {TITLES[p]}: not read: {paths[p]['service_metrics_unavailable']}" for p in TITLES
+              if paths[p].get("service_metrics_unavailable")]  # fmt: skip
     lines += ["", "## Capabilities, against a ground truth computed from the input", ""]
-    lines += ["| capability | Firehose + Lambda | Kinesis + Glue streaming |", "|---|---|---|"]
+    lines += ["| capability | " + " | ".join(TITLES.values()) + " |", "|---" * (len(TITLES) + 1) + "|"]
     for cap in report["capabilities"]:
-        cells = [_capability_cell(cap["firehose_lambda"]), _capability_cell(cap["kinesis_glue"])]
-        lines.append(f"| {cap['title']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {cap['title']} | " + " | ".join(_capability_cell(cap[p]) for p in TITLES) + " |")
     cost = report["cost"]
     inputs = cost["measured_inputs"]
     lines += [
@@ -147,29 +155,18 @@ def markdown(report: dict[str, Any]) -> str:
         f"({inputs['glue_events_per_s_per_worker_source']}).",
         "",
     ]
-    for path in PATH_TITLES:
+    for path in TITLES:
         total = cost["monthly_usd"][path]
         parts = ", ".join(f"{k} ${v:,.2f}" for k, v in total["breakdown"].items())
-        lines.append(f"- {PATH_TITLES[path]}: **${total['total']:,.2f}** per month ({parts})")
+        lines.append(f"- {TITLES[path]}: **${total['total']:,.2f}** per month ({parts})")
     lines += ["", "Where the cheaper path changes (throughput sweep 10 to 100,000 events/s):", ""]
     for crossover in cost["crossovers"]:
         at = crossover["events_per_s"]
         where = f"about {at:,.0f} events/s" if at is not None else "no change in the range"
         lines.append(f"- {crossover['record_bytes']:,}-byte records: {where}")
     lines += ["", "Arithmetic of each line:", ""]
-    for path in PATH_TITLES:
+    for path in TITLES:
         for line in cost["model"]["paths"][path]["lines"]:
-            lines.append(f"- {PATH_TITLES[path]}, {line['service']}: {line['arithmetic']} ({line['status']})")
+            lines.append(f"- {TITLES[path]}, {line['service']}: {line['arithmetic']} ({line['status']})")
     lines += ["", f"Prices: {', '.join(cost['pricing_source'])}", "", claims_markdown(report["claims"], "en"), ""]
     return "\n".join(lines)
-
-
-def write_report(out: Path, report: dict[str, Any]) -> None:
-    """Write report.json, report.md and report.html into the run folder."""
-    from comparison.html_report import html_page
-
-    (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
-    (out / "report.md").write_text(markdown(report))
-    samples_path = out / "timings" / "samples.jsonl"
-    samples = [json.loads(line) for line in samples_path.read_text().splitlines()] if samples_path.exists() else []
-    (out / "report.html").write_text(html_page(report, samples))

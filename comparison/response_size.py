@@ -12,11 +12,11 @@ from the environment at that import, which the local runtime sets first (`compar
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from itertools import islice
 
+from comparison.local.firehose_events import SourceRecord, transformation_event
 from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
 from shared.enrichment import Registry
 
@@ -65,14 +65,16 @@ def measure(config: WorkloadConfig, events: int = SAMPLE_EVENTS) -> ResponseGrow
     sample = list(islice(generate(config, START_MS), events))
     payloads = [event.payload(event.scheduled_ms) for event in sample]
     records = [
-        {
-            "recordId": f"{i:08d}",
-            "approximateArrivalTimestamp": event.scheduled_ms + 1_000,
-            "data": base64.b64encode(payload).decode(),
-        }
+        SourceRecord(
+            record_id=f"{i:08d}",
+            data=payload,
+            arrival_ms=event.scheduled_ms + 1_000,
+            partition_key=event.partition_key,
+            sequence_number=f"{i:056d}",
+        )
         for i, (event, payload) in enumerate(zip(sample, payloads, strict=True))
     ]
-    response, _, _ = app.transform_event({"records": records}, registry)
+    response, _, _ = app.transform_event(transformation_event(records), registry)
     # Counted as the handler counts its response against the limit: data, recordId and an envelope each.
     answered = sum(len(r["data"]) + len(r["recordId"]) + app.RECORD_ENVELOPE_BYTES for r in response["records"])
     return ResponseGrowth(sum(map(len, payloads)), answered)

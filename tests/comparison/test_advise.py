@@ -6,15 +6,17 @@ import json
 
 import pytest
 
-from comparison import advise, cost
+from comparison import advise
 from comparison.cli import main
+from comparison.cost import estimate
+from comparison.cost_workload import Workload
 
 
 @pytest.fixture
 def report_path(tmp_path):
     report = {
         "schema_version": 1,
-        "run": {"settings": {"firehose": {"processor_interval_s": 0.0, "buffer_interval_s": 0.0}}},
+        "run": {"settings": {"firehose": {"processor_interval_s": 0.0, "delivery_interval_s": 0.0}}},
         "paths": {
             "firehose_lambda": {"latency_s": {"p50": 0.6, "p99": 1.2}},
             "kinesis_glue": {"micro_batch_s": {"p50": 5.0, "p99": 7.0}},
@@ -70,14 +72,14 @@ def test_settings_meet_the_goal_and_costs_are_the_cost_models(report_path):
     # Both intervals fit in what the goal leaves after the measured overhead (p99 1.2 s at zero buffering).
     assert settings["ProcessorBufferIntervalSeconds"] + settings["DeliveryBufferIntervalSeconds"] <= 30 - 1.2
     assert firehose["expected_latency_s"] <= 30 and firehose["fits"]
-    workload = cost.Workload(
+    workload = Workload(
         events_per_s=150,
         record_size_bytes=200,
         lambda_ms_per_record=0.1,
         processor_interval_s=settings["ProcessorBufferIntervalSeconds"],
         delivery_interval_s=settings["DeliveryBufferIntervalSeconds"],
     )
-    assert firehose["usd_per_month"] == pytest.approx(cost.estimate(workload).firehose_lambda.usd_per_month)
+    assert firehose["usd_per_month"] == pytest.approx(estimate(workload).firehose_lambda.usd_per_month)
     glue = options["kinesis_glue"]
     assert glue["settings"]["GlueWindowSize"] == "23 seconds" and glue["expected_latency_s"] == 30
     assert glue["settings"]["NumberOfWorkers"] == 2

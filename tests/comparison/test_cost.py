@@ -1,16 +1,13 @@
 """The cost model: hand-computed bills, the billing rules that matter (5 KB rounding, tiers, shards),
-the worked figures of the AWS facts, and the sweep's crossovers."""
+and the worked figures of the AWS facts."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import math
-
 import pytest
 
-from comparison import cost
-from comparison.cost import Workload, crossovers, estimate, glue_workers_for, pricing, sweep, tiered_usd
+from comparison.cost import PATHS, estimate, glue_workers_for
+from comparison.cost_lines import PathCost
+from comparison.cost_workload import Workload
 
 GB = 2**30
 MB = 2**20
@@ -22,36 +19,8 @@ def workload(**overrides) -> Workload:
     return Workload(**{**settings, **overrides})
 
 
-def usd(path: cost.PathCost, service: str) -> float:
+def usd(path: PathCost, service: str) -> float:
     return path.line(service).usd_per_month
-
-
-def test_every_price_limit_and_unit_says_where_it_comes_from():
-    p = pricing("us-east-1")
-    allowed = {"confirmed", "from price-list copies", "UNCONFIRMED", "assumption"}
-    for entry in [*p.prices.values(), *p.limits.values(), *p.units.values()]:
-        assert entry.source.startswith("https://"), entry
-        assert entry.unit and entry.as_of == "2026-11", entry
-        assert entry.status in allowed, entry
-    assert p.prices["firehose_dynamic_partitioning_gb"].status == "UNCONFIRMED"
-    assert p.prices["firehose_ingestion"].status == "from price-list copies"
-    assert p.prices["lambda_duration_x86_64"].status == "confirmed"
-
-
-def test_a_region_without_prices_is_an_error_not_a_guess():
-    with pytest.raises(cost.UnknownRegionError, match=r"eu-west-1.*known: us-east-1"):
-        pricing("eu-west-1")
-    with pytest.raises(cost.UnknownRegionError):
-        estimate(workload(), region="mars-north-1")
-
-
-def test_firehose_rounds_each_record_up_to_5_kb():
-    assert cost.firehose_billed_bytes(1) == 5120
-    assert cost.firehose_billed_bytes(5120) == 5120
-    assert cost.firehose_billed_bytes(5121) == 10240
-    # The AWS facts' worked figure: a 200-byte event is billed as 5 KB, "25x" (5 KB / 200 B, rounded).
-    assert cost.firehose_billed_bytes(200) == 5 * 1024
-    assert cost.firehose_billed_bytes(200) / 200 == pytest.approx(25.6)
 
 
 def test_firehose_ingestion_line_bills_the_rounded_size():
@@ -185,25 +154,11 @@ def test_on_demand_rounds_each_record_written_up_to_1_kb():
 
 def test_on_demand_and_provisioned_differ_only_in_the_kinesis_line():
     on_demand, provisioned = estimate(workload()), estimate(workload(kinesis_mode="provisioned"))
-    for path in cost.PATHS:
+    for path in PATHS:
         a, b = getattr(on_demand, path), getattr(provisioned, path)
         assert a.usd_per_month - usd(a, "kinesis") == pytest.approx(b.usd_per_month - usd(b, "kinesis"))
     # 1 shard: $10.95 + 2,628 million units x $0.014 = $36.79 + $10.95, against $249.28 on demand.
     assert usd(provisioned.kinesis_glue, "kinesis") == pytest.approx(730 * 0.015 + 2628 * 0.014)
-
-
-def test_firehose_ingestion_tier_boundaries():
-    tiers = pricing().tiers("firehose_ingestion")
-    first, second = 500 * 1024, 1536 * 1024  # 500 TB and 1.5 PB in GB: 512,000 and 1,572,864
-    assert [t.tier_gb for t in tiers] == [first, second, None]
-    assert tiered_usd(first, tiers)[0] == pytest.approx(first * 0.029)  # $14,848
-    assert tiered_usd(first + 1, tiers)[0] == pytest.approx(first * 0.029 + 0.025)
-    top = first * 0.029 + second * 0.025  # $14,848 + $39,321.60
-    assert tiered_usd(first + second, tiers)[0] == pytest.approx(top)
-    total, bands = tiered_usd(first + second + 10, tiers)
-    assert total == pytest.approx(top + 10 * 0.020)
-    assert bands == ((first, 0.029), (second, 0.025), (10, 0.020))
-    assert tiered_usd(0, tiers) == (0, ())
 
 
 def test_a_large_stream_pays_the_second_firehose_tier():
@@ -240,95 +195,18 @@ def test_glue_dpu_by_worker_type_and_billing_minimum():
 
 
 def test_dynamic_partitioning_is_an_unconfirmed_line_of_its_own():
-    fl = estimate(workload(firehose_dynamic_partitioning=True)).firehose_lambda
+    fl = estimate(workload(dynamic_partitioning=True)).firehose_lambda
     line = fl.line("firehose_dynamic_partitioning")
     objects = 1000 * MONTH_S * 200 / (5 * MB)
     assert line.usd_per_month == pytest.approx(1000 * MONTH_S * 200 / GB * 0.020 + objects / 1000 * 0.005)
     assert line.status == "UNCONFIRMED"
     with pytest.raises(ValueError, match="zero buffering"):
-        workload(firehose_dynamic_partitioning=True, delivery_interval_s=0)
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"processor_buffer_mb": 0.1},
-        {"delivery_buffer_mb": 200},
-        {"delivery_interval_s": 901},
-        {"kinesis_mode": "serverless"},
-        {"events_per_s": 0},
-    ],
-)
-def test_settings_outside_what_the_services_accept_are_refused(overrides):
-    with pytest.raises(ValueError, match="invalid workload"):
-        workload(**overrides)
+        workload(dynamic_partitioning=True, delivery_interval_s=0)
 
 
 def test_a_record_over_the_firehose_maximum_is_refused():
     with pytest.raises(ValueError, match="1,024,000-byte maximum"):
         estimate(workload(record_size_bytes=1_024_001))
-
-
-def test_sweep_covers_10_to_100000_events_and_costs_rise_with_throughput():
-    points = sweep(workload(), 5000)
-    assert len(cost.SWEEP_RATES) == 13
-    assert cost.SWEEP_RATES[0] == pytest.approx(10) and cost.SWEEP_RATES[-1] == pytest.approx(100_000)
-    assert {pt.record_size_bytes for pt in points} == {200, 1024, 5120}
-    for size in (200, 1024, 5120):
-        series = [pt for pt in points if pt.record_size_bytes == size]
-        assert len(series) == 13
-        for lo, hi in itertools.pairwise(series):
-            assert lo.events_per_s < hi.events_per_s
-            assert lo.firehose_lambda_usd < hi.firehose_lambda_usd
-            assert lo.kinesis_glue_usd < hi.kinesis_glue_usd
-    # Glue is sized by the measured throughput: 100,000 / 5,000 = 20 workers.
-    assert points[-1].glue_workers == 20
-
-
-def test_200_byte_records_cross_over_from_firehose_to_glue_inside_the_sweep():
-    points = sweep(workload(), 5000, record_sizes=(200,))
-    # 10 events/s: Firehose is cents, Glue's floor is $160.60; 100,000 events/s: Firehose bills 25.6x the bytes.
-    assert points[0].cheaper == "firehose_lambda"
-    assert points[-1].cheaper == "kinesis_glue"
-    (crossing,) = crossovers(points)
-    assert (crossing.cheaper_at_lowest, crossing.cheaper_at_highest) == ("firehose_lambda", "kinesis_glue")
-    lo, hi = crossing.bracket
-    rates = [pt.events_per_s for pt in points]
-    assert rates.index(hi) == rates.index(lo) + 1
-    assert lo < crossing.events_per_s < hi
-    by_rate = {pt.events_per_s: pt for pt in points}
-    assert by_rate[lo].cheaper == "firehose_lambda" and by_rate[hi].cheaper == "kinesis_glue"
-    # Log-space interpolation of the cost difference between the two bracketing points.
-    d_lo = by_rate[lo].firehose_lambda_usd - by_rate[lo].kinesis_glue_usd
-    d_hi = by_rate[hi].firehose_lambda_usd - by_rate[hi].kinesis_glue_usd
-    assert math.log(crossing.events_per_s) == pytest.approx(
-        math.log(lo) + (math.log(hi) - math.log(lo)) * d_lo / (d_lo - d_hi)
-    )
-    assert crossing.changes == (crossing.events_per_s,)
-
-
-def test_no_crossover_in_range_is_none():
-    points = sweep(workload(), 5000, rates=(10, 20, 50, 100))
-    for crossing in crossovers(points):
-        assert crossing.events_per_s is None and crossing.bracket is None
-        assert crossing.cheaper_at_lowest == crossing.cheaper_at_highest == "firehose_lambda"
-
-
-def test_report_is_json_with_its_pricing_provenance():
-    report = cost.cost_report(workload(), 5000)
-    data = json.loads(json.dumps(report.to_dict()))
-    assert data["region"] == "us-east-1"
-    assert data["pricing_date"] == "2026-11"
-    assert "https://aws.amazon.com/firehose/pricing/" in data["pricing_source"]
-    assert set(data["paths"]) == {"firehose_lambda", "kinesis_glue"}
-    ingestion = data["paths"]["firehose_lambda"]["lines"][1]
-    assert ingestion["service"] == "firehose_ingestion"
-    assert ingestion["arithmetic"].startswith("2,628,000,000 records x 5,120 B")
-    assert ingestion["status"] == "from price-list copies"
-    assert data["paths"]["kinesis_glue"]["usd_per_month"] == pytest.approx(report.estimate.kinesis_glue.usd_per_month)
-    assert len(data["sweep"]["points"]) == 39
-    assert [c["record_size_bytes"] for c in data["crossovers"]] == [200, 1024, 5120]
-    assert data["workload"]["lambda_ms_per_record"] == 0.01
 
 
 def test_kpl_aggregation_bills_kinesis_and_firehose_per_kinesis_record_and_lambda_per_user_record():

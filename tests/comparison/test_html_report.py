@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import re
 
-from comparison import cost
+from comparison.cost_workload import Workload
 from comparison.html_report import html_page
+from comparison.sweep import cost_report
 
 PATHS = ("firehose_lambda", "kinesis_glue")
 
 
 def report(note: str = "ok") -> dict:
-    model = cost.cost_report(
-        cost.Workload(events_per_s=150, record_size_bytes=206, lambda_ms_per_record=0.09), 2418.0
-    ).to_dict()
+    model = cost_report(Workload(events_per_s=150, record_size_bytes=206, lambda_ms_per_record=0.09), 2418.0).to_dict()
     quantiles = {"p50": 0.5, "p90": 0.9, "p99": 1.0, "max": 1.2, "count": 3}
     capability = {"expressible": True, "matched": 3, "expected": 3, "fraction": 1.0, "note": note}
     cannot = {"expressible": False, "matched": None, "expected": None, "fraction": None, "note": "one source"}

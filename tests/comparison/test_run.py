@@ -13,21 +13,15 @@ import pytest
 
 from comparison.glue_outputs import read_outputs
 from comparison.inputs import read_rows
-from comparison.report import firehose_records
+from comparison.paths.firehose_lambda import firehose_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    command = [sys.executable, "-m", "comparison", "run", "--profile", "quick", "--duration", "15", "--rate", "100"]
-    result = subprocess.run(
-        [*command, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ}
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out, json.loads((out / "report.json").read_text()), result.stdout
+def run(local_run):
+    return local_run
 
 
 def test_every_produced_record_is_accounted_for_in_both_paths(run):
@@ -97,7 +91,7 @@ def test_glue_capabilities_match_the_ground_truth(run):
 
 def test_report_files_and_sections(run):
     out, report, stdout = run
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert report["cost"]["monthly_usd"]["kinesis_glue"]["total"] > 0
     assert {c["verdict"] for c in report["claims"]} <= {"confirmed", "qualified", "contradicted", "not_measured"}
     markdown = (out / "report.md").read_text()

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from comparison.local.firehose_events import LambdaContext, SourceRecord, transformation_event
 from firehose_transform import app
 from shared import contract as c
 from shared.enrichment import Registry
@@ -21,19 +22,6 @@ from shared.record import curate
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = sorted((ROOT / "events").glob("*.json"))
 RESULTS = {"Ok", "Dropped", "ProcessingFailed"}
-
-
-class Context:
-    """The attributes of a Lambda context that Powertools reads."""
-
-    function_name = "FirehoseTransformFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:FirehoseTransformFunction"
-    aws_request_id = "0b5c2f9e-9f58-4e0c-9d63-000000000001"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 120_000
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +53,7 @@ def check_response(event: dict, response: dict) -> list[dict]:
 def test_every_sample_event(path):
     event = load(path)
     registry = Registry.from_json_lines((ROOT / "events" / "devices.jsonl").read_bytes())
-    response = app.lambda_handler(event, Context())
+    response = app.lambda_handler(event, LambdaContext())
     for source, answer in zip(event["records"], check_response(event, response), strict=True):
         arrival = source.get("kinesisRecordMetadata", source)["approximateArrivalTimestamp"]
         try:
@@ -85,7 +73,7 @@ def test_every_sample_event(path):
 
 def test_failures_are_logged_with_record_id_and_counted_per_reason(caplog, capsys):
     event = load(ROOT / "events" / "malformed_batch.json")
-    response = app.lambda_handler(event, Context())
+    response = app.lambda_handler(event, LambdaContext())
     # Log lines as Powertools writes them (its formatter adds the appended keys); EMF on stdout.
     formatter = app.logger.registered_formatter
     lines = [json.loads(formatter.format(record)) for record in caplog.records]
@@ -115,7 +103,7 @@ def test_sam_cli_generated_events(name):
         env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
     ).stdout
     event = json.loads(output)
-    records = check_response(event, app.lambda_handler(event, Context()))
+    records = check_response(event, app.lambda_handler(event, LambdaContext()))
     # The sample data is plain text ("Hello, this is a test 123."), which the contract rejects.
     assert [r["result"] for r in records] == ["ProcessingFailed"]
 
@@ -124,13 +112,13 @@ def test_subsequence_number_as_string_or_number():
     event = load(ROOT / "events" / "kinesis_source.json")
     kinds = {type(r["kinesisRecordMetadata"]["subsequenceNumber"]) for r in event["records"]}
     assert kinds == {int, str}
-    assert [r["result"] for r in app.lambda_handler(event, Context())["records"]].count("Ok") == 4
+    assert [r["result"] for r in app.lambda_handler(event, LambdaContext())["records"]].count("Ok") == 4
 
 
 def test_dynamic_partitioning_adds_partition_keys(monkeypatch):
     monkeypatch.setenv("DYNAMIC_PARTITIONING", "true")
     event = load(ROOT / "events" / "direct_put.json")
-    for answer in app.lambda_handler(event, Context())["records"]:
+    for answer in app.lambda_handler(event, LambdaContext())["records"]:
         if answer["result"] == "Ok":
             record = orjson.loads(base64.b64decode(answer["data"]))
             keys = answer["metadata"]["partitionKeys"]
@@ -142,7 +130,7 @@ def test_dynamic_partitioning_adds_partition_keys(monkeypatch):
 @pytest.mark.parametrize("event", [{}, {"records": "x"}, {"records": [{"data": "e30="}]}])
 def test_an_unusable_event_raises_so_that_firehose_retries(event):
     with pytest.raises(app.EventError):
-        app.lambda_handler(event, Context())
+        app.lambda_handler(event, LambdaContext())
 
 
 def test_an_unreadable_registry_raises(monkeypatch, tmp_path):
@@ -150,7 +138,7 @@ def test_an_unreadable_registry_raises(monkeypatch, tmp_path):
     bad.write_text('{"device_id": "d1"}\n')
     monkeypatch.setenv("DEVICE_REGISTRY", str(bad))
     with pytest.raises(ValueError, match="line 1"):
-        app.lambda_handler(load(ROOT / "events" / "direct_put.json"), Context())
+        app.lambda_handler(load(ROOT / "events" / "direct_put.json"), LambdaContext())
 
 
 def test_registry_is_loaded_once_and_reloaded_after_its_ttl(monkeypatch, tmp_path):
@@ -163,6 +151,17 @@ def test_registry_is_loaded_once_and_reloaded_after_its_ttl(monkeypatch, tmp_pat
     monkeypatch.setenv("DEVICE_REGISTRY_TTL_S", "0.01")
     app.REGISTRY.loaded_at -= 1
     assert app.REGISTRY.get().devices["d1"].site == "s2"
+
+
+def source_record(n: int, data: bytes) -> SourceRecord:
+    """The `n`th record of a batch read from the stream."""
+    return SourceRecord(
+        record_id=f"{n:056d}",
+        data=data,
+        arrival_ms=1_764_347_746_000,
+        partition_key="dev-0001",
+        sequence_number=f"{n:056d}",
+    )
 
 
 def big_batch(count: int, size: int) -> dict:
@@ -181,14 +180,8 @@ def big_batch(count: int, size: int) -> dict:
         }
         text = json.dumps(body)
         body["pad"] = "p" * max(0, size - len(text) - 10)
-        records.append(
-            {
-                "recordId": f"{n:056d}",
-                "approximateArrivalTimestamp": 1_764_347_746_000,
-                "data": base64.b64encode(json.dumps(body).encode()).decode(),
-            }
-        )
-    return {"invocationId": "big", "records": records}
+        records.append(source_record(n, json.dumps(body).encode()))
+    return transformation_event(records, invocation_id="big")
 
 
 def test_a_response_that_would_outgrow_the_limit_fails_the_overflow_records_instead(monkeypatch):
@@ -223,13 +216,7 @@ def test_a_full_3_mb_batch_of_small_records_stays_under_6_mb():
 @settings(max_examples=150)
 @given(st.lists(st.binary(max_size=300) | st.sampled_from([b"{}", b"[]", b"null", b'{"event_id": 1}']), max_size=40))
 def test_any_bytes_yield_a_valid_response_and_never_raise(payloads):
-    event = {
-        "invocationId": "prop",
-        "records": [
-            {"recordId": str(i), "approximateArrivalTimestamp": 1_764_347_746_000, "data": base64.b64encode(p).decode()}
-            for i, p in enumerate(payloads)
-        ],
-    }
+    event = transformation_event((source_record(i, p) for i, p in enumerate(payloads)), invocation_id="prop")
     response, counts, _ = app.transform_event(event, Registry({}))
     check_response(event, response)
     assert sum(counts[r] for r in RESULTS) == len(payloads)
@@ -251,7 +238,8 @@ def test_base64_that_is_not_canonical_is_refused_with_its_reason(payload, change
     encoded = base64.b64encode(payload).decode()
     place, extra = change
     encoded = encoded + extra if place == "after" else encoded[:where] + extra + encoded[where:]
-    event = {"records": [{"recordId": "0", "approximateArrivalTimestamp": 1_764_347_746_000, "data": encoded}]}
+    event = transformation_event([source_record(0, payload)])
+    event["records"][0]["data"] = encoded
     response, _, failures = app.transform_event(event, Registry({}))
     check_response(event, response)
     assert [(r["result"], r["data"]) for r in response["records"]] == [("ProcessingFailed", "")]

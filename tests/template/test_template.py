@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import tomllib
 
+from comparison.aws.stack import REQUIRED_OUTPUTS
 from comparison.local.template import Template
 from shared import contract
 from tests.template.conftest import BIN, ROOT, TEMPLATE, offline_env
@@ -233,19 +234,10 @@ def test_alarms_watch_what_a_user_watches(expanded):
 
 
 def test_outputs_give_the_harness_what_it_reads(expanded):
-    assert set(expanded["Outputs"]) >= {
-        "StreamName",
-        "StreamArn",
-        "BucketName",
-        "FirehoseCuratedPrefix",
-        "FirehoseErrorPrefix",
-        "DeliveryStreamName",
-        "GlueJobName",
-        "GlueOutputRoot",
-        "GlueCheckpointLocation",
-        "FunctionName",
-    }
+    assert set(expanded["Outputs"]) >= {*REQUIRED_OUTPUTS, "GlueCheckpointLocation"}
     outputs = Template().resolve(Template().body["Outputs"])
+    function = Template().resource("FirehoseTransformFunction")
+    assert outputs["FunctionLogGroup"]["Value"] == function["LoggingConfig"]["LogGroup"]
     arguments = Template().resource("GlueStreamingJob")["DefaultArguments"]
     assert outputs["GlueOutputRoot"]["Value"] == arguments["--output_root"]
     assert outputs["GlueCheckpointLocation"]["Value"] == arguments["--checkpoint_location"]

@@ -15,21 +15,19 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from comparison.local import firehose as firehose_module
-from comparison.local.firehose import (
+from comparison.local.firehose import FirehoseSimulator
+from comparison.local.firehose_invocation import (
     DUPLICATED_RECORD_ID,
     FUNCTION_ERROR,
     FUNCTION_TIMEOUT,
     JSON_ERROR,
     MISSING_RECORD_ID,
     PROCESSING_FAILED,
-    FirehoseConfigError,
-    FirehoseSettings,
-    FirehoseSimulator,
-    render_prefix,
 )
+from comparison.local.firehose_settings import FirehoseSettings
 from comparison.local.lambda_runtime import LocalLambda
 from comparison.local.servers import client, create_stream
-from comparison.local.template import Template, TemplateError
+from comparison.local.template import Template
 from comparison.producer import KinesisProducer
 from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
 
@@ -102,7 +100,7 @@ class Clock:
 
 
 def make(aws, tmp_path, handler, starting_position="TRIM_HORIZON", clock=None, **settings):
-    values = dict(name="etl", lambda_arn=LAMBDA_ARN, processor_interval_s=0, buffer_interval_s=0, prefix="out/")
+    values = dict(name="etl", lambda_arn=LAMBDA_ARN, processor_interval_s=0, delivery_interval_s=0, prefix="out/")
     values.update(settings)
     return FirehoseSimulator(
         FirehoseSettings(**values),
@@ -146,61 +144,6 @@ def error_documents(aws):
         if "processing-failed" in key
         for line in body.splitlines()
     ]
-
-
-# ---- configuration ------------------------------------------------------------------------
-
-
-def test_settings_come_from_the_template():
-    settings = FirehoseSettings.from_template(Template())
-    assert (settings.processor_buffer_mb, settings.processor_interval_s, settings.retries) == (1.0, 60.0, 3)
-    assert (settings.buffer_mb, settings.buffer_interval_s, settings.compression) == (5.0, 300.0, "UNCOMPRESSED")
-    assert settings.prefix == "firehose/curated/" and "!{firehose:error-output-type}" in settings.error_prefix
-    assert (settings.memory_mb, settings.timeout_s) == (512, 120.0)
-    tuned = FirehoseSettings.from_template(
-        Template(overrides={"ProcessorBufferIntervalSeconds": 0, "DeliveryBufferIntervalSeconds": 0})
-    )
-    assert (tuned.processor_interval_s, tuned.buffer_interval_s) == (0.0, 0.0)
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"ProcessorBufferSizeMB": 5}, r"ProcessorBufferSizeMB=5 is outside its allowed range 0\.2\.\.3"),
-        ({"DeliveryBufferIntervalSeconds": 901}, r"DeliveryBufferIntervalSeconds=901 is outside"),
-        ({"DeliveryCompression": "ZIP"}, r"DeliveryCompression='ZIP' is not one of"),
-        ({"NoSuchParameter": 1}, r"unknown template parameter"),
-    ],
-)
-def test_a_value_the_template_refuses_is_a_clear_error(overrides, message):
-    with pytest.raises(TemplateError, match=message):
-        Template(overrides=overrides)
-
-
-def test_dynamic_partitioning_needs_the_buffers_cloudformation_requires():
-    with pytest.raises(FirehoseConfigError, match="SizeInMBs must be at least 64"):
-        FirehoseSettings.from_template(Template(overrides={"DynamicPartitioning": "true"}))
-    settings = FirehoseSettings.from_template(
-        Template(
-            overrides={"DynamicPartitioning": "true", "DeliveryBufferSizeMB": 64, "DeliveryBufferIntervalSeconds": 60}
-        )
-    )
-    assert settings.dynamic_partitioning and "!{partitionKeyFromLambda:event_date}" in settings.prefix
-
-
-@pytest.mark.parametrize(
-    ("values", "message"),
-    [
-        ({"processor_buffer_mb": 0.1}, "0.2..3"),
-        ({"buffer_mb": 200}, "1..128"),
-        ({"prefix": "a/!{timestamp:yyyy}/"}, "ErrorOutputPrefix can't be null"),
-        ({"prefix": "a/", "error_prefix": "e/!{timestamp:yyyy}/"}, "must include !{firehose:error-output-type}"),
-        ({"prefix": "a/!{firehose:error-output-type}/", "error_prefix": "e/"}, "Prefix can't contain"),
-    ],
-)
-def test_settings_firehose_would_refuse(values, message):
-    with pytest.raises(FirehoseConfigError, match=re.escape(message)):
-        FirehoseSettings(name="s", lambda_arn=LAMBDA_ARN, **values)
 
 
 # ---- buffering ----------------------------------------------------------------------------
@@ -248,7 +191,7 @@ def test_zero_buffering_delivers_each_poll(aws, tmp_path):
 
 def test_destination_flushes_on_size_and_interval(aws, tmp_path):
     clock = Clock()
-    simulator = make(aws, tmp_path, Recording(), clock=clock, buffer_mb=1, buffer_interval_s=2.0)
+    simulator = make(aws, tmp_path, Recording(), clock=clock, delivery_buffer_mb=1, delivery_interval_s=2.0)
     produce(aws, 1500, size=1000)  # about 1.5 MB of output
     read_at = step_until(simulator, clock, lambda: simulator.stats["received"] == 1500)
     # Size has flushed once; the rest waits for the interval, which starts after the start (clock 1000) and
@@ -373,19 +316,6 @@ def test_default_keys_and_gzip(aws, tmp_path):
     assert sorted(delivered) == sorted(e.payload(0) for e in events)
 
 
-def test_prefix_expressions():
-    when = 1_764_347_746_000  # 2025-11-28T16:35:46Z
-    assert render_prefix("data/", when) == "data/2025/11/28/16/"
-    assert render_prefix("data/!{timestamp:yyyy-MM-dd}/h=!{timestamp:HH}/", when) == "data/2025-11-28/h=16/"
-    error = render_prefix("errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/", when, "processing-failed")
-    assert error == "errors/processing-failed/2025/11/28/16/"
-    keys = {"event_date": "2025-11-28", "event_hour": "16"}
-    rendered = render_prefix(
-        "d/event_date=!{partitionKeyFromLambda:event_date}/h=!{partitionKeyFromLambda:event_hour}/", when, keys=keys
-    )
-    assert rendered.startswith("d/event_date=2025-11-28/h=16/")
-
-
 def test_dynamic_partitioning_writes_one_object_per_partition(aws, tmp_path):
     def partitioned(event, context):
         records = echo(event, context)["records"]
@@ -401,8 +331,8 @@ def test_dynamic_partitioning_writes_one_object_per_partition(aws, tmp_path):
         tmp_path,
         partitioned,
         dynamic_partitioning=True,
-        buffer_mb=64,
-        buffer_interval_s=60,
+        delivery_buffer_mb=64,
+        delivery_interval_s=60,
         prefix="p/date=!{partitionKeyFromLambda:event_date}/hour=!{partitionKeyFromLambda:event_hour}/",
         error_prefix="e/!{firehose:error-output-type}/",
     )
@@ -417,7 +347,7 @@ def test_dynamic_partitioning_writes_one_object_per_partition(aws, tmp_path):
 
 
 def test_restart_resumes_from_the_checkpoint_losing_nothing(aws, tmp_path):
-    first = make(aws, tmp_path, Recording(), buffer_interval_s=2.0)
+    first = make(aws, tmp_path, Recording(), delivery_interval_s=2.0)
     events = produce(aws, 100)
     drive(first, lambda: first.stats["objects"] >= 1 and first.pending() == 0)
     events += produce(aws, 100)
@@ -426,7 +356,7 @@ def test_restart_resumes_from_the_checkpoint_losing_nothing(aws, tmp_path):
     assert in_flight > 0  # transformed, buffered for S3, not yet written: the stop loses them here
     checkpoint = first.checkpoint
     events += produce(aws, 50)  # more arrives while the stream is down
-    second = make(aws, tmp_path, Recording(), buffer_interval_s=0)
+    second = make(aws, tmp_path, Recording(), delivery_interval_s=0)
     assert second.checkpoint == checkpoint
     drive(second, lambda: second.stats["received"] >= 50 and second.pending() == 0)
     assert {e.payload(0) for e in events} <= set(lines(objects(aws, "out/").values()))
@@ -539,7 +469,7 @@ def test_an_expired_iterator_resumes_after_the_last_record_read(aws, tmp_path):
     simulator = make(aws, tmp_path, Recording())
     produce(aws, 20)
     drive(simulator, lambda: simulator.stats["received"] == 20 and simulator.pending() == 0)
-    real = simulator.kinesis
+    real = simulator.source.kinesis
 
     class Expiring:
         """Kinesis whose next GetRecords finds its iterator expired (an outage over 5 minutes)."""
@@ -555,10 +485,10 @@ def test_an_expired_iterator_resumes_after_the_last_record_read(aws, tmp_path):
                 raise ClientError({"Error": {"Code": "ExpiredIteratorException", "Message": "expired"}}, "GetRecords")
             return real.get_records(**kwargs)
 
-    simulator.kinesis = Expiring()
+    simulator.source.kinesis = Expiring()
     more = produce(aws, 20)
     drive(simulator, lambda: simulator.stats["received"] == 40 and simulator.pending() == 0)
-    assert simulator.kinesis.expired is False, "the expiry was not met"
+    assert simulator.source.kinesis.expired is False, "the expiry was not met"
     delivered = lines(objects(aws, "out/").values())
     assert len(delivered) == 40
     assert {e.payload(0) for e in more} <= set(delivered)
@@ -594,10 +524,10 @@ def test_latest_is_a_position_an_expired_iterator_finds_again(aws, tmp_path):
     produce(aws, 5)
     simulator = make(aws, tmp_path, Recording(), starting_position="LATEST")
     simulator.step()
-    simulator.kinesis = ExpiringOnce(simulator.kinesis)
+    simulator.source.kinesis = ExpiringOnce(simulator.source.kinesis)
     after = produce(aws, 10)
     drive(simulator, lambda: simulator.stats["received"] == 10 and simulator.pending() == 0)
-    assert simulator.kinesis.expired is False, "the expiry was not met"
+    assert simulator.source.kinesis.expired is False, "the expiry was not met"
     assert sorted(lines(objects(aws, "out/").values())) == sorted(e.payload(0) for e in after)
 
 
@@ -628,7 +558,7 @@ def test_the_checkpoint_passes_an_aggregate_only_once_all_its_user_records_are_d
     events = list(generate(WorkloadConfig(rate=1000, duration_s=0.02, duplicate_fraction=0.0), 0))
     sent = KinesisProducer(aws["kinesis"], aws["name"], aggregation=True).send(events)
     first_aggregate = sent[0].sequence_number
-    simulator = make(aws, tmp_path, Recording(), buffer_interval_s=60.0)
+    simulator = make(aws, tmp_path, Recording(), delivery_interval_s=60.0)
     drive(simulator, lambda: simulator.stats["received"] == len(events))
     # Transformed and buffered for S3, none written: no shard may move its checkpoint past the aggregate.
     assert simulator.checkpoint == {}

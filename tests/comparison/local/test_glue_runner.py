@@ -21,8 +21,8 @@ from comparison import truth
 from comparison.glue_outputs import manifests, read_outputs
 from comparison.local.glue_runner import GlueJobSettings, LocalGlueJob
 from comparison.local.servers import client, create_stream
+from comparison.measure import tick_event
 from comparison.producer import KinesisProducer, now_ms
-from comparison.run import tick_event
 from comparison.workload import Event, WorkloadConfig, build_registry, generate, registry_json_lines
 from shared.enrichment import Registry
 

@@ -1,11 +1,12 @@
-"""The report's accounting on hand-made inputs: a record counts as accounted only where a sink shows it."""
+"""Each path's accounting on hand-made inputs: a record counts as accounted only where a sink shows it."""
 
 from __future__ import annotations
 
 import base64
 
 from comparison import kpl
-from comparison.report import _account_firehose, _account_glue
+from comparison.paths.firehose_lambda import account_records as _account_firehose
+from comparison.paths.kinesis_glue import account_records as _account_glue
 from shared import contract as c
 
 
@@ -82,3 +83,11 @@ def test_an_aggregate_that_failed_whole_accounts_for_each_record_it_carries():
     assert _account_glue(AGGREGATED, AGGREGATED_STATUSES, outputs, records_read=1) == (0, 0)
     # Without the aggregate in the sink, none of its records is accounted for.
     assert _account_glue(AGGREGATED, AGGREGATED_STATUSES, {**outputs, "quarantine": []}, records_read=1)[0] == 3
+
+
+def test_firehose_on_aws_drops_count_up_to_what_the_function_reported():
+    curated = [{"event_id": "e1"}, {"event_id": "e1"}, {"event_id": "e2"}]
+    errors = [{"rawData": base64.b64encode(b"bad").decode()}]
+    # No timelines on AWS: the heartbeat is accounted by the function's RecordsDropped count.
+    assert _account_firehose(ROWS, STATUSES, curated, errors, None, dropped_reported=1)["unaccounted"] == 0
+    assert _account_firehose(ROWS, STATUSES, curated, errors, None, dropped_reported=0)["unaccounted"] == 1
