@@ -26,6 +26,7 @@ from comparison.paths.firehose_lambda import settings as firehose_settings
 from comparison.paths.kinesis_glue import settings as glue_settings
 from comparison.workload import WorkloadConfig, generate
 
+ROOT = Path(__file__).resolve().parents[2]
 # Time a run takes beyond production: the job run's start (about a minute on Glue) and the drain.
 START_ALLOWANCE_S = 120.0
 DRAIN_TRIGGERS = 3
@@ -106,6 +107,12 @@ def deployed_registry(aws: Aws, stack: Stack) -> bytes:
     uri = str(stack.parameters.get("DeviceRegistryUri", ""))
     if not uri:
         return b""
+    if not uri.startswith("s3://"):
+        # A file bundled with the function: the same file in this checkout.
+        bundled = ROOT / uri
+        if not bundled.is_file():
+            raise AwsError(f"the stack's DeviceRegistryUri {uri!r} is neither an s3:// URI nor a file of this checkout")
+        return bundled.read_bytes()
     bucket, key = split_s3(uri)
     with explained("s3", "GetObject", uri):
         return aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()

@@ -106,7 +106,8 @@ class Shipper:
             entry = _json(line)
             if entry is not None and "_aws" in entry:
                 self._emf(entry)
-            elif line.strip():
+            # CloudWatch Logs keeps an embedded-metric line as a log event too.
+            if line.strip():
                 events.append({"timestamp": int(time.time() * 1000), "message": line})
         for start in range(0, len(events), 1000):
             self.logs.put_log_events(
@@ -116,15 +117,17 @@ class Shipper:
     def _emf(self, entry: dict[str, Any]) -> None:
         """CloudWatch's reading of an embedded-metric-format line."""
         for directive in entry["_aws"].get("CloudWatchMetrics", []):
-            dimensions = [{"Name": d, "Value": str(entry[d])} for group in directive["Dimensions"] for d in group]
-            data = []
-            for metric in directive["Metrics"]:
-                values = entry.get(metric["Name"], [])
-                for value in values if isinstance(values, list) else [values]:
-                    data.append({"MetricName": metric["Name"], "Dimensions": dimensions, "Value": float(value),
-                                 "Unit": metric.get("Unit", "None")})  # fmt: skip
-            if data:
-                self.cloudwatch.put_metric_data(Namespace=directive["Namespace"], MetricData=data)
+            # One metric per dimension set, as CloudWatch extracts them.
+            for group in directive["Dimensions"]:
+                dimensions = [{"Name": d, "Value": str(entry[d])} for d in group]
+                data = []
+                for metric in directive["Metrics"]:
+                    values = entry.get(metric["Name"], [])
+                    for value in values if isinstance(values, list) else [values]:
+                        data.append({"MetricName": metric["Name"], "Dimensions": dimensions, "Value": float(value),
+                                     "Unit": metric.get("Unit", "None")})  # fmt: skip
+                if data:
+                    self.cloudwatch.put_metric_data(Namespace=directive["Namespace"], MetricData=data)
 
     def _service_metrics(self) -> None:
         timelines = list(self.simulator.timelines.values())

@@ -60,7 +60,11 @@ class LocalLambda:
             return self.handler(event, context)
 
     def close(self) -> None:
-        """Close the log file."""
+        """Close the log file, first pointing the function's logger away from it: the logger outlives this
+        runtime (a module reloaded later keeps the logging handler), and a handler left on a closed file fails the
+        next function set up in this process."""
         if self._log is not None:
+            if hasattr(self.module, "logger"):
+                self.module.logger.registered_handler.setStream(sys.stderr)
             self._log.close()
             self._log = None

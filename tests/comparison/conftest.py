@@ -16,18 +16,21 @@ ROOT = Path(__file__).resolve().parents[2]
 RATE, DURATION = "100", "15"
 
 
-@pytest.fixture(scope="session")
-def local_run(tmp_path_factory):
-    """(run folder, report, stdout) of `python -m comparison run --profile quick` on the tests' workload."""
-    out = tmp_path_factory.mktemp("run")
-    command = [sys.executable, "-m", "comparison", "run", "--profile", "quick", "--duration", DURATION]
+def comparison_run(out: Path, *args: str, timeout: float = 600) -> tuple[Path, dict, str]:
+    """(run folder, report, stdout) of `python -m comparison run ARGS --out OUT`, which must succeed."""
     result = subprocess.run(
-        [*command, "--rate", RATE, "--out", str(out)],
+        [sys.executable, "-m", "comparison", "run", *args, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         env={**os.environ},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return out, json.loads((out / "report.json").read_text()), result.stdout
+
+
+@pytest.fixture(scope="session")
+def local_run(tmp_path_factory):
+    """The quick profile on the tests' workload."""
+    return comparison_run(tmp_path_factory.mktemp("run"), "--profile", "quick", "--duration", DURATION, "--rate", RATE)

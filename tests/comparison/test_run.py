@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 from comparison.glue_outputs import read_outputs
 from comparison.inputs import read_rows
 from comparison.paths.firehose_lambda import firehose_records
+from tests.comparison.conftest import comparison_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,15 +164,10 @@ def test_the_html_report_renders_in_chromium_with_every_chart(run):
 
 @pytest.fixture(scope="module")
 def chaos_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("chaos")
     # With KPL aggregation: a retried put and a replayed batch carry whole aggregates.
-    command = [sys.executable, "-m", "comparison", "run", "--chaos", "--kpl-aggregation", "--duration", "40"]
-    command += ["--rate", "100"]
-    result = subprocess.run(
-        [*command, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ}
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out, json.loads((out / "report.json").read_text())
+    args = ("--chaos", "--kpl-aggregation", "--duration", "40", "--rate", "100")
+    out, report, _ = comparison_run(tmp_path_factory.mktemp("chaos"), *args, timeout=900)
+    return out, report
 
 
 def test_chaos_with_aggregation_every_user_record_is_still_accounted_for(chaos_run):
@@ -199,18 +192,9 @@ def test_chaos_with_aggregation_every_user_record_is_still_accounted_for(chaos_r
 
 @pytest.fixture(scope="module")
 def locust_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("locust")
-    command = [sys.executable, "-m", "comparison", "run", "--driver", "locust", "--users", "3", "--kpl-aggregation"]
-    result = subprocess.run(
-        [*command, "--duration", "10", "--rate", "100", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ},
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out, json.loads((out / "report.json").read_text())
+    args = ("--driver", "locust", "--users", "3", "--kpl-aggregation", "--duration", "10", "--rate", "100")
+    out, report, _ = comparison_run(tmp_path_factory.mktemp("locust"), *args)
+    return out, report
 
 
 def test_locust_driver_produces_the_workload_and_every_record_is_accounted_for(locust_run):
