@@ -107,8 +107,7 @@ class GlueAws:
         with explained("glue", "GetJobRuns", self.job):
             runs = self._glue().get_job_runs(JobName=self.job, MaxResults=10)["JobRuns"]
         for run in runs:
-            started_on = run["StartedOn"].timestamp() if hasattr(run["StartedOn"], "timestamp") else run["StartedOn"]
-            if run["JobRunState"] in ACTIVE and started_on >= asked_at - 5:
+            if run["JobRunState"] in ACTIVE and run["StartedOn"].timestamp() >= asked_at - 5:
                 self.run_id, self.started_here = run["Id"], True
                 self.stop()
 

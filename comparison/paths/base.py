@@ -14,6 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -122,12 +123,12 @@ class RunData:
         """The contract's status of each produced row."""
         return self.expected.statuses
 
-    @property
+    @cached_property
     def ticks(self) -> set[str]:
         """Event ids of the watermark ticks the harness sent."""
         return {r["event_id"] for r in self.rows if r.get("kind") == "tick"}
 
-    @property
+    @cached_property
     def late_ids(self) -> set[str]:
         """Event ids the workload made late."""
         return {r["event_id"] for r in self.rows if r.get("late")}

@@ -230,7 +230,8 @@ def account(data: RunData) -> PathReport:
     failed_truth = Counter(reason for _, reason in expected.failed)
     cleansing = sum((Counter(lambda_failure_reasons(data.out / "logs" / "lambda.log")) & failed_truth).values())
     enriched = enrichment_matches(curated, expected, c.ENRICHED_FIELD_NAMES)
-    on_time = (r for r in expected.curated.values() if r["event_id"] not in data.ticks | data.late_ids)
+    not_on_time = data.ticks | data.late_ids
+    on_time = (r for r in expected.curated.values() if r["event_id"] not in not_on_time)
     windows = truth.device_windows(on_time, truth.interval_ms(data.run["settings"]["glue"]["aggregate_window"]))
     pairs = truth.maintenance_join(
         expected.curated.values(), truth.interval_ms(data.run["settings"]["glue"]["join_bound"])

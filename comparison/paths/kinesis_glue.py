@@ -148,7 +148,8 @@ def account(data: RunData) -> PathReport:
     rightly_curated = {
         e for e, r in judged["curated"].items() if r["event_time_ms"] > batches[r["batch_id"]]["late_watermark_ms"]
     }
-    windowed = (r for r in expected.curated.values() if r["event_id"] not in data.ticks | rightly_late)
+    unwindowed = data.ticks | rightly_late
+    windowed = (r for r in expected.curated.values() if r["event_id"] not in unwindowed)
     windows = truth.device_windows(windowed, truth.interval_ms(glue["aggregate_window"]))
     got_windows = {(r["window_start_ms"], r["device_id"]): r for r in outputs["device_windows"]}
     closed = {k: v for k, v in windows.items() if k in got_windows}
