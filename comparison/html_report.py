@@ -15,7 +15,7 @@ from typing import Any
 
 from comparison import charts
 from comparison.paths import TITLES
-from comparison.render import STARTUP_NONE, fmt, run_notes, target
+from comparison.render import STARTUP_NONE, WARM_UP_ROW, fmt, run_notes, target
 from comparison.study.claims import claims_data
 
 STYLE = """
@@ -50,7 +50,7 @@ def _num(value: Any, digits: int = 2) -> str:
     return f'<td class="num">{html.escape(fmt(value, digits))}</td>'
 
 
-def _counts_table(paths: dict[str, Any]) -> str:
+def _counts_table(paths: dict[str, Any], warm_up: dict[str, float | None]) -> str:
     names = sorted({k for p in paths.values() for k in p["counts"]})
     head = "<tr><th></th>" + "".join(f"<th>{TITLES[p]}</th>" for p in TITLES) + "</tr>"
     rows = [
@@ -65,6 +65,8 @@ def _counts_table(paths: dict[str, Any]) -> str:
         for p in TITLES
     )
     rows.append(f"<tr><th>start-up, launch to taking traffic (s)</th>{startup}</tr>")
+    warm = "".join(_num(warm_up.get(p), 1) for p in TITLES)
+    rows.append(f"<tr><th>{WARM_UP_ROW}</th>{warm}</tr>")
     return f"<table id='counts'>{head}{''.join(rows)}</table>"
 
 
@@ -152,7 +154,7 @@ def html_page(report: dict[str, Any], samples: Sequence[dict[str, Any]]) -> str:
     paths = report["paths"]
     figures = [
         "<h2>Counts and latency (send to visible in the sink)</h2>",
-        _counts_table(paths),
+        _counts_table(paths, run.get("warm_up_s") or {}),
         _figure(
             "chart-latency-cdf",
             charts.latency_cdf(report["latency_samples_s"]),

@@ -5,6 +5,11 @@ path of the registry. This module knows no path by name: it starts the backends,
 traffic (a deployed streaming job runs before the records it is measured on arrive), produces the workload
 with the harness's producer or locust, sends a watermark tick (one reading far enough ahead in event time
 that windows close), waits until every backend has drained, and has each copy its sink into the run folder.
+
+Before the workload, one record (a tick at the current event time, which closes nothing) goes through every path
+and the run waits until each has processed it: a streaming job's first micro-batch generates and compiles its code
+(tens of seconds on 2 cores), a cost paid once per job run, not per record. The workload is then measured on paths
+in their steady state, and the warm-up's seconds per path are in the report (`run.warm_up_s`).
 """
 
 from __future__ import annotations
@@ -106,6 +111,29 @@ def _inject(target: Target, duration_s: float, stop: threading.Event, console: C
             target.proxy.outage(plan.outage_s)
 
 
+def _warm_up(target: Target, produced: Produced, send: Callable[[], None], console: Console) -> dict[str, float | None]:
+    """Send one record and wait until every path has processed it; seconds per path (None: not within the limit)."""
+    sent = time.monotonic()
+    send()
+    seconds: dict[str, float | None] = dict.fromkeys(target.backends)
+    waiting = dict(target.backends)
+    while waiting and time.monotonic() < sent + target.drain_timeout_s:
+        for name, backend in list(waiting.items()):
+            if backend.caught_up(produced):
+                seconds[name] = round(time.monotonic() - sent, 2)
+                del waiting[name]
+            elif not backend.healthy():
+                console.print(f"[red]{name} stopped while warming up ({backend.status()}): see the run folder's logs/")
+                return seconds
+        time.sleep(0.25)
+    if waiting:
+        console.print(
+            f"[yellow]warm-up: {', '.join(waiting)} had not processed the first record after "
+            f"{target.drain_timeout_s:.0f} s; measuring anyway"
+        )
+    return seconds
+
+
 def _drain(target: Target, produced: Produced, send_tick: Callable[[], None], progress, task, status, console) -> None:
     # The limit counts from the last progress, not from the start of draining: a slow or loaded machine
     # drains late but drains; only a run that stops moving is cut short.
@@ -194,9 +222,20 @@ def measure(
                 produced.kinesis_records = len(positions)
                 progress.update(task, advance=sum(e.intent.duplicate_of is None for e in batch), status=status())
 
+            ticks = 0
+
+            def send_tick(lead_ms: int) -> None:
+                nonlocal ticks
+                ticks += 1
+                producer.run([tick_event(10**8 + ticks, now_ms() + lead_ms)], on_sent=record)
+
             progress.update(task, status="waiting for every path to take traffic")
             for backend in backends.values():
                 backend.wait_ready()
+            progress.update(task, status="warming up: one record through every path")
+            warm_up_s = _warm_up(target, produced, lambda: send_tick(0), console)
+            # Before locust appends to the same file: its row count is the produced count.
+            events_file.flush()
             production_started = time.monotonic()
             start_ms = now_ms() + 500
             faults = None
@@ -206,8 +245,10 @@ def measure(
             if driver == "locust":
                 from comparison.load.driver import produce_with_locust
 
+                before = produced.records
+
                 def followed(tail) -> None:
-                    produced.records = tail.rows
+                    produced.records = before + tail.rows
                     progress.update(task, completed=tail.originals, status=status())
 
                 load = produce_with_locust(
@@ -234,17 +275,14 @@ def measure(
             sampler.sample()
             if faults is not None:
                 faults.join()
-            ticks = 0
 
-            def send_tick() -> None:
+            def watermark_tick() -> None:
                 # The contract refuses event times more than 5 minutes ahead of arrival: stay within that.
-                nonlocal ticks
-                ticks += 1
-                producer.run([tick_event(10**8 + ticks, now_ms() + min(target.tick_lead_ms, 240_000))], on_sent=record)
+                send_tick(min(target.tick_lead_ms, 240_000))
 
-            send_tick()
+            watermark_tick()
             progress.update(task, description="draining", status=status())
-            _drain(target, produced, send_tick, progress, task, status, console)
+            _drain(target, produced, watermark_tick, progress, task, status, console)
         sampler.stop()
         collected = {name: backends[name].collect(out) for name in backends}
     finally:
@@ -277,6 +315,7 @@ def measure(
         "started_at": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "duration_s": round(time.monotonic() - started, 1),
         "production_s": round(production_s, 2),
+        "warm_up_s": warm_up_s,
         "driver": {"name": driver, **(load or {})},
         "resources": {"sample_every_s": sample_every_s, "peak_rss_mb": peak_rss_mb(sampler.samples)},
         "chaos": chaos,

@@ -9,6 +9,8 @@ from comparison.paths import TITLES
 from comparison.study.claims import claims_markdown
 
 STARTUP_NONE = "n/a (invoked on demand)"
+# The first record, sent once every path takes traffic and before the workload (`comparison.measure`).
+WARM_UP_ROW = "first record, sent to processed, before the workload (s)"
 
 
 def target(run: dict[str, Any]) -> str:
@@ -128,6 +130,8 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| latency {q} (s) | " + " | ".join(fmt(paths[p]["latency_s"][q]) for p in TITLES) + " |")
     startup = (fmt(paths[p]["startup_s"], 1) if paths[p].get("startup_s") is not None else STARTUP_NONE for p in TITLES)
     lines.append("| start-up, launch to taking traffic (s) | " + " | ".join(startup) + " |")
+    warm = run.get("warm_up_s") or {}
+    lines.append(f"| {WARM_UP_ROW} | " + " | ".join(fmt(warm.get(p), 1) for p in TITLES) + " |")
     lines += ["", "Latency split into its parts (p50 / p99, seconds):", ""]
     for path in TITLES:
         parts = paths[path]["latency_parts_s"]

@@ -122,14 +122,18 @@ class FirehoseAws:
         """Changes with every new object or reported drop."""
         return len(self.visible), self.reported.get("RecordsDropped", 0)
 
-    def drained(self, produced: Produced) -> bool:
-        """Every produced record is in S3 or reported dropped by the function."""
+    def caught_up(self, produced: Produced) -> bool:
+        """Every record produced so far is in S3 or reported dropped by the function."""
         self._sync()
         found = self.lines["curated"] + self.lines["errors"]
         if found + self.reported.get("RecordsDropped", 0) >= produced.records:
-            return not produced.producing
+            return True
         self._poll_metrics()
         return False
+
+    def drained(self, produced: Produced) -> bool:
+        """Every produced record is in S3 or reported dropped by the function, and production is over."""
+        return self.caught_up(produced) and not produced.producing
 
     def wants_tick(self, produced: Produced) -> bool:
         """Buffers flush on time alone."""

@@ -179,6 +179,11 @@ class GlueAws:
         """Changes with every committed micro-batch."""
         return (len(self.batches),)
 
+    def caught_up(self, produced: Produced) -> bool:
+        """Every record produced so far read by a committed micro-batch."""
+        self._sync()
+        return caught_up(self.batches, expected_records(produced, True)) is not None
+
     def drained(self, produced: Produced) -> bool:
         """Every record read, and a micro-batch after the last one committed."""
         self._sync()

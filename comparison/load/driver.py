@@ -31,7 +31,8 @@ class InputTail:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.offset = 0
+        # Rows already there (the harness's warm-up record) are not locust's.
+        self.offset = path.stat().st_size if path.exists() else 0
         self.rows = 0
         self.originals = 0
 

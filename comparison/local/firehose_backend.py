@@ -75,9 +75,13 @@ class FirehoseLocal:
         """Changes with every record taken in or delivered."""
         return self.simulator.stats["received"], self.simulator.pending()
 
+    def caught_up(self, produced: Produced) -> bool:
+        """Every record produced so far read and none left in the buffers."""
+        return self.simulator.stats["received"] >= produced.records and self.simulator.pending() == 0
+
     def drained(self, produced: Produced) -> bool:
         """Every produced record read and none left in the buffers."""
-        return self.simulator.stats["received"] >= produced.records and self.simulator.pending() == 0
+        return self.caught_up(produced)
 
     def wants_tick(self, produced: Produced) -> bool:
         """Buffers flush on time alone: no tick needed."""

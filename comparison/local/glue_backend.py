@@ -95,6 +95,12 @@ class GlueLocal:
         assert self.process is not None
         return len(self.process.by_batch), self.process.restarts
 
+    def caught_up(self, produced: Produced) -> bool:
+        """Every record produced so far read by a committed micro-batch."""
+        assert self.process is not None
+        expected = expected_records(produced, self.local.glue_kpl_deaggregation)
+        return caught_up(self.process.manifests, expected) is not None
+
     def drained(self, produced: Produced) -> bool:
         """Every record read, and the batch after the last one committed."""
         assert self.process is not None

@@ -76,6 +76,9 @@ class Backend(Protocol):
     def mark(self) -> tuple:
         """A value that changes whenever the path makes progress."""
 
+    def caught_up(self, produced: Produced) -> bool:
+        """Every record produced so far has been processed (what comes after it, such as windows, may not have)."""
+
     def drained(self, produced: Produced) -> bool:
         """Everything produced has come out of the path."""
 

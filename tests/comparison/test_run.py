@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from comparison.glue_outputs import read_outputs
+from comparison.glue_outputs import manifests, read_outputs
 from comparison.inputs import read_rows
 from comparison.paths.firehose_lambda import firehose_records
 from tests.comparison.conftest import comparison_run
@@ -212,3 +212,17 @@ def test_locust_driver_produces_the_workload_and_every_record_is_accounted_for(l
     # The users sent KPL aggregates: user records share their aggregate's place in the stream.
     assert len({(r["shard_id"], r["sequence_number"]) for r in rows}) < len(rows)
     assert "KPL aggregation" in (out / "report.md").read_text()
+
+
+def test_a_warm_up_record_goes_through_every_path_before_the_workload(run):
+    out, report, _ = run
+    rows = read_rows(out / "input" / "events.jsonl")
+    first = min(rows, key=lambda r: r["sent_at_ms"])
+    assert first["kind"] == "tick"
+    warm = report["run"]["warm_up_s"]
+    assert set(warm) == {"firehose_lambda", "kinesis_glue"}
+    assert all(seconds is not None and seconds > 0 for seconds in warm.values()), warm
+    # The job's first micro-batch with data held the warm-up record alone: the workload came after its commit.
+    busy = [m for m in manifests(out / "sinks" / "kinesis_glue") if m["counts"]["records"]]
+    assert busy[0]["counts"]["records"] == 1
+    assert min(r["sent_at_ms"] for r in rows if r is not first) > busy[0]["committed_at_ms"]
