@@ -134,15 +134,15 @@ def measure(spark, endpoint: str, kinesis, folder: Path, size: int) -> tuple[lis
     return rows, note
 
 
-def rows(spark) -> tuple[list[Row], list[str]]:
-    """Both sizes' rows and notes."""
+def rows(spark, sizes: tuple[int, ...] = SIZES) -> tuple[list[Row], list[str]]:
+    """Each size's rows and notes."""
     measured: list[Row] = []
     notes: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="bench-micro-batch-"))
     try:
         with Kinesalite() as server:
             kinesis = client("kinesis", server.endpoint)
-            for size in SIZES:
+            for size in sizes:
                 size_rows, note = measure(spark, server.endpoint, kinesis, folder, size)
                 measured += size_rows
                 notes.append(note)
@@ -151,11 +151,22 @@ def rows(spark) -> tuple[list[Row], list[str]]:
     return measured, notes
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    """Measure with chosen sizes and Spark settings (what a setting does to a micro-batch); prints JSON."""
+    import argparse
     import json
 
     from comparison.local.spark import build_spark_session
 
-    session = build_spark_session("bench-micro-batch")
-    found, found_notes = rows(session)
-    print(json.dumps({"rows": [r.__dict__ for r in found], "notes": found_notes}, default=str, indent=1))
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.micro_batch", description=main.__doc__)
+    parser.add_argument("--size", type=int, action="append", help=f"events per micro-batch (default {SIZES})")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting")
+    args = parser.parse_args(argv)
+    settings = dict(item.split("=", 1) for item in args.conf)
+    session = build_spark_session("bench-micro-batch", extra=settings)
+    found, found_notes = rows(session, tuple(args.size or SIZES))
+    print(json.dumps({"settings": settings, "rows": [r.__dict__ for r in found], "notes": found_notes}, default=str))
+
+
+if __name__ == "__main__":
+    main()

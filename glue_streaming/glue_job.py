@@ -7,7 +7,8 @@ below as Glue's documentation states them.
 
 Job arguments (the template's DefaultArguments): stream_arn, output_root, checkpoint_location,
 window_size ("100 seconds"), starting_position (TRIM_HORIZON or LATEST), registry_uri ("" for none),
-aggregate_window, watermark_delay, join_bound. `--extra-py-files` ships `shared` and `glue_streaming`.
+aggregate_window, watermark_delay, join_bound, shuffle_partitions (`pipeline.partition_settings`).
+`--extra-py-files` ships `shared` and `glue_streaming`.
 Each finished micro-batch logs its manifest as one JSON line on stdout (the job's output log).
 """
 
@@ -32,6 +33,7 @@ ARGUMENTS = [
     "aggregate_window",
     "watermark_delay",
     "join_bound",
+    "shuffle_partitions",
 ]
 
 args = getResolvedOptions(sys.argv, ARGUMENTS)
@@ -39,7 +41,7 @@ args = getResolvedOptions(sys.argv, ARGUMENTS)
 # context that already exists, as under the local runtime, keeps its own: that runtime sets them itself).
 glue_context = GlueContext(SparkContext.getOrCreate(SparkConf().setAll(list(pipeline.STARTUP_SETTINGS.items()))))
 spark = glue_context.spark_session
-for key, value in pipeline.SPARK_SETTINGS.items():
+for key, value in {**pipeline.SPARK_SETTINGS, **pipeline.partition_settings(args["shuffle_partitions"])}.items():
     spark.conf.set(key, value)
 job = Job(glue_context)
 job.init(args["JOB_NAME"], args)

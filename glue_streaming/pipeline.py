@@ -111,6 +111,23 @@ SPARK_SETTINGS = {
 STARTUP_SETTINGS = {"spark.sql.codegen.cache.maxEntries": "500"}
 
 
+def partition_settings(partitions: str) -> dict[str, str]:
+    """The job's shuffle and state partitions (its argument `shuffle_partitions`) as session settings.
+
+    Set by the job because Spark's default, 200, gives each of the pipeline's state stores 200 instances to load
+    and commit every micro-batch: a 1,500-event micro-batch took 47 s on 2 cores against 3.7 s with 2 partitions
+    (`benchmarks/micro_batch.py` with each value). A query's first run records the value in its checkpoint,
+    which keeps it across restarts.
+    """
+    try:
+        count = int(partitions)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"shuffle_partitions must be a whole number of 1 or more, got {partitions!r}")
+    return {"spark.sql.shuffle.partitions": str(count)}
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """The job's time settings, as Spark interval strings (the Glue job's arguments of the same names)."""
@@ -311,7 +328,11 @@ def split_batch(batch: DataFrame, late_watermark_ms: int) -> dict[str, DataFrame
 
 
 def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
-    """Rows per output of `split_batch` but the site rollup (and `records`, every input record), in one pass."""
+    """Rows per output of `split_batch` (and `records`, every input record), in one pass.
+
+    The site rollup has a row per distinct window and site (with region) of the device windows: counted as such
+    here rather than by a job of its own.
+    """
     status, kind = F.col("status"), F.col("kind")
     record = kind == RECORD
     counted = {
@@ -323,8 +344,11 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
         "device_windows": kind == DEVICE_WINDOW,
         "maintenance_join": kind == MAINTENANCE_JOIN,
     }
-    row = batch.agg(*[F.count(F.when(test, 1)).alias(name) for name, test in counted.items()]).collect()[0]
-    return {name: int(row[name]) for name in counted}
+    # A set, not count(DISTINCT): a distinct aggregate costs the whole pass an extra shuffle.
+    sites = F.size(F.collect_set(F.when(kind == DEVICE_WINDOW, F.struct(*SITE_WINDOW_COLUMNS[:5]))))
+    columns = [F.count(F.when(test, 1)).alias(name) for name, test in counted.items()]
+    row = batch.agg(*columns, sites.alias("site_windows")).collect()[0]
+    return {name: int(row[name]) for name in [*counted, "site_windows"]}
 
 
 # Glue's Kinesis source with inferSchema "true" gives the record as one string column (see from_glue_kinesis);

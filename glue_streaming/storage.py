@@ -9,7 +9,7 @@ Output layout under one root (an s3:// URI on Glue, a local path on the local ru
     aggregates/device/batch_id=N/part-*.parquet                   finished tumbling windows per device
     aggregates/site/batch_id=N/part-*.parquet                     the same windows rolled up per site
     maintenance_join/batch_id=N/part-*.parquet                    telemetry within the bound after maintenance
-    _manifests/batch_id=N/part-*.json                             one line per batch (below)
+    _manifests/batch_id=N/part-00000.json                         one line per batch (below)
 
 Every write of batch N replaces exactly batch N's files (curated: its partitions, by dynamic partition
 overwrite), so a batch replayed after a crash writes the same files again instead of extra ones. A replay
@@ -57,6 +57,7 @@ def _filesystem(spark: SparkSession, path: str):
     return hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()), hadoop_path
 
 
+MANIFEST_FILE = "part-00000.json"
 ALLOW_MULTIPLE = "spark.sql.streaming.statefulOperator.allowMultiple"
 
 
@@ -65,14 +66,40 @@ def _spark_version(spark: SparkSession) -> tuple[int, int]:
     return int(major), int(minor)
 
 
+def read_text(spark: SparkSession, path: str) -> str:
+    """A small file's text, read through Hadoop's FileSystem (S3 on Glue): no Spark job, unlike `spark.read`."""
+    filesystem, hadoop_path = _filesystem(spark, path)
+    stream = filesystem.open(hadoop_path)
+    try:
+        return bytes(spark._jvm.org.apache.hadoop.io.IOUtils.readFullyToByteArray(stream)).decode("utf-8")
+    finally:
+        stream.close()
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    """Write a small file through Hadoop's FileSystem, whole or not at all: a hidden file renamed into place.
+
+    Readers list `part-*` names, so they see the file only once it is complete (on S3, an object appears whole
+    anyway; locally the rename is atomic). A leftover hidden file of a crashed attempt goes with its folder.
+    """
+    filesystem, target = _filesystem(spark, path)
+    hidden = spark._jvm.org.apache.hadoop.fs.Path(target.getParent(), f".{target.getName()}.tmp")
+    stream = filesystem.create(hidden, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+    if not filesystem.rename(hidden, target):
+        raise OSError(f"could not rename {hidden.toString()} to {path}")
+
+
 def batch_metadata(spark: SparkSession, checkpoint_location: str, batch_id: int) -> dict:
     """What Spark wrote of batch `batch_id` into `<checkpoint>/offsets/<batch>` before running it.
 
     The second line of that file holds the batch's `batchWatermarkMs` and `batchTimestampMs` (the time
     the trigger planned the batch, kept when a batch is replayed).
     """
-    lines = [row.value for row in spark.read.text(f"{checkpoint_location.rstrip('/')}/offsets/{batch_id}").collect()]
-    return json.loads(lines[1])
+    return json.loads(read_text(spark, f"{checkpoint_location.rstrip('/')}/offsets/{batch_id}").splitlines()[1])
 
 
 def late_watermark_ms(
@@ -169,8 +196,6 @@ class BatchWriter:
         watermark = late_watermark_ms(spark, self.checkpoint_location, batch_id, metadata)
         parts = pipeline.split_batch(frozen, watermark)
         counts = pipeline.batch_counts(frozen, watermark)
-        # Site windows roll up the device windows: there are some only when there are device windows.
-        counts["site_windows"] = parts["site_windows"].count() if counts["device_windows"] else 0
         mark = phase("counts", mark)
         for name, frame in parts.items():
             if counts[name]:
@@ -185,8 +210,7 @@ class BatchWriter:
             "phases_ms": phases,
             "committed_at_ms": int(self.clock() * 1000),
         }
-        spark.createDataFrame([(json.dumps(manifest, sort_keys=True),)], "value string").coalesce(1).write.mode(
-            "overwrite"
-        ).text(self.path(MANIFESTS, batch_id))
+        line = json.dumps(manifest, sort_keys=True) + "\n"
+        write_text(spark, f"{self.path(MANIFESTS, batch_id)}/{MANIFEST_FILE}", line)
         if self.on_batch:
             self.on_batch(manifest)

@@ -195,3 +195,28 @@ def test_from_glue_kinesis_refuses_a_frame_without_arrival_time(spark):
     frame = spark.createDataFrame([("{}",)], f"`{pipeline.GLUE_TEXT_COLUMNS[0]}` string")
     with pytest.raises(pipeline.SourceShapeError, match="addRecordTimestamp"):
         pipeline.from_glue_kinesis(frame)
+
+
+def test_partition_settings_take_a_whole_number_and_refuse_anything_else():
+    assert pipeline.partition_settings("4") == {"spark.sql.shuffle.partitions": "4"}
+    for bad in ("0", "-1", "two", "2.5", ""):
+        with pytest.raises(ValueError, match="shuffle_partitions must be a whole number of 1 or more"):
+            pipeline.partition_settings(bad)
+
+
+def test_batch_counts_equal_the_rows_of_every_output(spark, registry):
+    payloads = [
+        telemetry("1", "dev-1", T0 + 1_000, 20.0),
+        telemetry("2", "dev-2", T0 + 2_000, 21.0),  # same site and window as dev-1: one site row for both
+        telemetry("3", "dev-3", T0 + 3_000, 22.0),  # another site
+        telemetry("4", "dev-1", T0 + MINUTE, 23.0),  # another window
+        telemetry("5", "dev-unknown", T0 + 4_000, 24.0),  # no site: a site row of its own, site null
+        maintenance("6", "dev-1", T0),
+        heartbeat("7", "dev-1", T0),
+        b"{not json",
+    ]
+    batch = pipeline.assemble(raw_frame(spark, payloads), registry, SETTINGS)
+    counts = pipeline.batch_counts(batch, late_watermark_ms=T0 + MINUTE)
+    parts = pipeline.split_batch(batch, late_watermark_ms=T0 + MINUTE)
+    assert counts == {"records": len(payloads), **{name: frame.count() for name, frame in parts.items()}}
+    assert counts["site_windows"] == 4

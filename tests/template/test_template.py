@@ -155,6 +155,7 @@ def test_the_glue_jobs_arguments_resolve_as_the_entry_script_and_the_local_runne
     assert arguments["--output_root"] == "s3://local-DataBucket/glue/"
     assert arguments["--checkpoint_location"] == "s3://local-DataBucket/checkpoints/glue/"
     assert arguments["--job-language"] == "python"
+    assert str(arguments["--shuffle_partitions"]) == "2"  # a Number: CloudFormation passes its text
     for flag in ("--enable-metrics", "--enable-continuous-cloudwatch-log", "--enable-glue-datacatalog"):
         assert arguments[flag] == "true"
     tuned = Template(overrides={"GlueWindowSizeSeconds": 10, "GlueStartingPosition": "LATEST"})

@@ -7,6 +7,7 @@ their batch definitions. Run on both local Kinesis servers, and across a SIGKILL
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -163,7 +164,9 @@ def test_end_to_end_every_valid_event_exactly_once(request, spark, tmp_path, uni
     check(tmp_path / "out", rows, registry)
 
 
-def start_runner(endpoint: str, stream: str, base: Path, master: str = "local[2]") -> subprocess.Popen:
+def start_runner(
+    endpoint: str, stream: str, base: Path, master: str = "local[2]", parameters: tuple[str, ...] = ()
+) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "comparison.local.glue_runner",
         "--stream", stream, "--endpoint", endpoint, "--master", master,
@@ -171,6 +174,7 @@ def start_runner(endpoint: str, stream: str, base: Path, master: str = "local[2]
         "--registry", str(base / "devices.jsonl"),
         "--window-size", SETTINGS.window_size, "--aggregate-window", SETTINGS.aggregate_window,
         "--watermark-delay", SETTINGS.watermark_delay, "--join-bound", SETTINGS.join_bound,
+        *(f"--parameter={parameter}" for parameter in parameters),
     ]  # fmt: skip
     log = open(base / f"runner-{time.time_ns()}.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
@@ -194,7 +198,8 @@ def prepare(kinesalite, stream: str, base: Path, count: int, seed: int) -> tuple
 
 def test_sigkill_mid_run_loses_and_duplicates_nothing(kinesalite, tmp_path, unique_name):
     kinesis, events, registry = prepare(kinesalite, unique_name, tmp_path, count=2400, seed=12)
-    runner = start_runner(kinesalite.endpoint, unique_name, tmp_path)
+    # Not the template's default (2), which the local session has anyway: the job sets the value it is given.
+    runner = start_runner(kinesalite.endpoint, unique_name, tmp_path, parameters=("GlueShufflePartitions=3",))
     try:
         half = len(events) // 2
         rows = produce(kinesis, unique_name, events[:half])
@@ -211,6 +216,11 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(kinesalite, tmp_path, uniq
         runner = start_runner(kinesalite.endpoint, unique_name, tmp_path)
         finish_and_wait(kinesis, unique_name, rows, tmp_path / "out", runner)
         assert len(manifests(tmp_path / "out")) > before
+        # Restarted with the default, the query keeps the partitions its checkpoint was created with.
+        last = max((tmp_path / "checkpoint" / "offsets").glob("[0-9]*"), key=lambda p: int(p.name))
+        assert json.loads(last.read_text().splitlines()[1])["conf"]["spark.sql.shuffle.partitions"] == "3"
+        partitions = (tmp_path / "checkpoint" / "state" / "0").iterdir()
+        assert sorted(p.name for p in partitions if p.name.isdigit()) == ["0", "1", "2"]
     finally:
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(timeout=60) == 0, "the runner did not stop cleanly on SIGTERM"
