@@ -19,9 +19,8 @@ from comparison import cost, sweep, truth
 from comparison.inputs import read_rows
 from comparison.paths import PATHS
 from comparison.paths.base import CAPABILITIES, RunData
+from comparison.schema import REPORT_SCHEMA_VERSION
 from shared.enrichment import Registry
-
-SCHEMA_VERSION = 2
 
 
 def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +72,7 @@ def build_report(out: Path, run: dict[str, Any]) -> dict[str, Any]:
         "model": model,
     }
     report = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": REPORT_SCHEMA_VERSION,
         "run": {**run, "produced": {"total": len(rows), "by_kind": _kinds(rows)}},
         "paths": {name: part.section for name, part in parts.items()},
         "capabilities": [

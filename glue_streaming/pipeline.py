@@ -115,9 +115,9 @@ def partition_settings(partitions: str) -> dict[str, str]:
     """The job's shuffle and state partitions (its argument `shuffle_partitions`) as session settings.
 
     Set by the job because Spark's default, 200, gives each of the pipeline's state stores 200 instances to load
-    and commit every micro-batch: a 1,500-event micro-batch took 47 s on 2 cores against 3.7 s with 2 partitions
-    (`benchmarks/micro_batch.py` with each value). A query's first run records the value in its checkpoint,
-    which keeps it across restarts.
+    and commit every micro-batch: a 1,500-event micro-batch took 70.0 s on 2 cores against 4.7 s with 2 partitions
+    (`python -m benchmarks.micro_batch --size 1500 [--conf spark.sql.shuffle.partitions=200]`,
+    benchmarks/README.md). A query's first run records the value in its checkpoint, which keeps it across restarts.
     """
     try:
         count = int(partitions)

@@ -1,4 +1,4 @@
-"""Reading a comparison report (`report.json`, schema_version 1) and formatting its figures for people."""
+"""Reading a comparison report (`report.json`, `comparison.schema`) and formatting its figures for people."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+from comparison.schema import REPORT_SCHEMA_VERSION
+
 Lang = Literal["en", "ko"]
 LANGS: tuple[Lang, ...] = ("en", "ko")
 # How a figure is shown; the kind comes from the data that names the figure, never from the value.
@@ -30,8 +31,11 @@ def load_report(path: Path) -> dict[str, Any]:
     if not isinstance(report, dict):
         raise ValueError(f"report {path} is not a JSON object")
     version = report.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"report {path} has schema_version {version!r}; this study mode reads {SCHEMA_VERSION}")
+    if version != REPORT_SCHEMA_VERSION:
+        raise ValueError(
+            f"report {path} has schema_version {version!r}; this study mode reads {REPORT_SCHEMA_VERSION}"
+            " (python -m comparison run writes it)"
+        )
     return report
 
 

@@ -15,7 +15,7 @@ from comparison.cost_workload import Workload
 @pytest.fixture
 def report_path(tmp_path):
     report = {
-        "schema_version": 1,
+        "schema_version": 2,
         "run": {"settings": {"firehose": {"processor_interval_s": 0.0, "delivery_interval_s": 0.0}}},
         "paths": {
             "firehose_lambda": {"latency_s": {"p50": 0.6, "p99": 1.2}},
@@ -148,6 +148,6 @@ def test_without_a_report_it_says_how_to_get_one(tmp_path, monkeypatch, capsys):
 
 def test_a_report_without_the_measured_figures_is_a_clear_error(tmp_path):
     path = tmp_path / "old.json"
-    path.write_text(json.dumps({"schema_version": 1, "run": {}, "paths": {}, "cost": {}}))
+    path.write_text(json.dumps({"schema_version": 2, "run": {}, "paths": {}, "cost": {}}))
     with pytest.raises(advise.AdviceError, match=r"lacks 'settings'.*run `make compare` again"):
         advise.Evidence.gather(path)

@@ -226,3 +226,12 @@ def test_a_warm_up_record_goes_through_every_path_before_the_workload(run):
     busy = [m for m in manifests(out / "sinks" / "kinesis_glue") if m["counts"]["records"]]
     assert busy[0]["counts"]["records"] == 1
     assert min(r["sent_at_ms"] for r in rows if r is not first) > busy[0]["committed_at_ms"]
+
+
+def test_the_advice_and_the_study_read_the_report_the_run_wrote(run):
+    from comparison import advise
+    from comparison.study.evidence import load_report
+
+    out, _, _ = run
+    assert load_report(out / "report.json")["schema_version"] == 2
+    advise.Evidence.gather(out / "report.json")

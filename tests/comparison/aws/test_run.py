@@ -198,6 +198,9 @@ def test_ctrl_c_stops_the_job_run_it_started(cloud, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # A test run started in the background of a shell has SIGINT ignored, and a child inherits that (Python
+        # then keeps it ignored): the harness gets the default disposition a terminal's Ctrl-C meets.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
     while len(cloud.glue.runs) == before and time.monotonic() < deadline:

@@ -65,7 +65,7 @@ def sample_report() -> dict[str, Any]:
         "unaccounted": 0,
     }
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "run": {
             "mode": "local",
             "profile": "quick",

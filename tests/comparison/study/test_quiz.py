@@ -164,10 +164,10 @@ def test_bad_input_exits_2_with_a_clear_message(study, args, stdin, message):
 
 
 def test_a_report_of_another_schema_is_refused(study, tmp_path, report):
-    report["schema_version"] = 2
+    report["schema_version"] = 1
     path = write_report(tmp_path / "r.json", report)
     result = study("--report", str(path))
-    assert result.code == 2 and "schema_version 2" in result.err
+    assert result.code == 2 and "schema_version 1" in result.err
     path.write_text("{broken")
     assert "cannot read report" in study("--report", str(path)).err
 
