@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, action="append", help=f"events per micro-batch (default {SIZES})")
     parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting")
     args = parser.parse_args(argv)
+    if bad := [item for item in args.conf if "=" not in item]:
+        parser.error(f"--conf takes KEY=VALUE, got {bad[0]!r}")
     settings = dict(item.split("=", 1) for item in args.conf)
     session = build_spark_session("bench-micro-batch", extra=settings)
     found, found_notes = rows(session, tuple(args.size or SIZES))

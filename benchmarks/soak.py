@@ -39,7 +39,7 @@ PROCESSED = {"firehose_lambda": "firehose_processed", "kinesis_glue": "glue_reco
 
 def sustained(samples: list[dict[str, Any]], warmup_s: float = WARMUP_S) -> dict[str, Any]:
     """Rates over the steady span of the production, and each path's backlog and drain time after it."""
-    producing = [s for s in samples if s["counts"]["produced"] > 0]
+    producing = [s for s in samples if s["counts"]["workload"]]
     if not producing:
         raise ValueError("no sample saw a produced record")
     first_t = producing[0]["t_s"]

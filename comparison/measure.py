@@ -6,10 +6,12 @@ traffic (a deployed streaming job runs before the records it is measured on arri
 with the harness's producer or locust, sends a watermark tick (one reading far enough ahead in event time
 that windows close), waits until every backend has drained, and has each copy its sink into the run folder.
 
-Before the workload, one record (a tick at the current event time, which closes nothing) goes through every path
-and the run waits until each has processed it: a streaming job's first micro-batch generates and compiles its code
-(tens of seconds on 2 cores), a cost paid once per job run, not per record. The workload is then measured on paths
-in their steady state, and the warm-up's seconds per path are in the report (`run.warm_up_s`).
+Before the workload, one record (a tick at the current event time, which closes nothing) is sent and the run waits
+until each path that started a job in this run (a start-up from `wait_ready`) has processed it: a streaming job's
+first micro-batch generates and compiles its code (tens of seconds on 2 cores), a cost paid once per job run, not
+per record. Paths invoked on demand are not waited for (a Firehose buffer's timers need no warming, and would make
+the wait minutes long). The workload is then measured on the jobs in their steady state; the warm-up's seconds are
+in the report (`run.warm_up_s`), and the harness's ticks are in no latency figure.
 """
 
 from __future__ import annotations
@@ -111,12 +113,15 @@ def _inject(target: Target, duration_s: float, stop: threading.Event, console: C
             target.proxy.outage(plan.outage_s)
 
 
-def _warm_up(target: Target, produced: Produced, send: Callable[[], None], console: Console) -> dict[str, float | None]:
-    """Send one record and wait until every path has processed it; seconds per path (None: not within the limit)."""
+def _warm_up(
+    target: Target, produced: Produced, jobs: set[str], send: Callable[[], None], console: Console
+) -> dict[str, float | None]:
+    """Send one record and wait until each path of `jobs` has processed it; seconds per path (None: a path not
+    waited for, or not within the limit)."""
     sent = time.monotonic()
     send()
     seconds: dict[str, float | None] = dict.fromkeys(target.backends)
-    waiting = dict(target.backends)
+    waiting = {name: backend for name, backend in target.backends.items() if name in jobs}
     while waiting and time.monotonic() < sent + target.drain_timeout_s:
         for name, backend in list(waiting.items()):
             if backend.caught_up(produced):
@@ -124,7 +129,7 @@ def _warm_up(target: Target, produced: Produced, send: Callable[[], None], conso
                 del waiting[name]
             elif not backend.healthy():
                 console.print(f"[red]{name} stopped while warming up ({backend.status()}): see the run folder's logs/")
-                return seconds
+                del waiting[name]
         time.sleep(0.25)
     if waiting:
         console.print(
@@ -187,7 +192,8 @@ def measure(
 
     def counts() -> dict[str, int]:
         # The flag first: a sample that says production is over must hold the final count.
-        values = {"producing": int(produced.producing), "produced": produced.records}
+        values = {"producing": int(produced.producing), "workload": int(produced.workload)}
+        values["produced"] = produced.records
         for backend in backends.values():
             values.update(backend.counts())
         return values
@@ -230,13 +236,13 @@ def measure(
                 producer.run([tick_event(10**8 + ticks, now_ms() + lead_ms)], on_sent=record)
 
             progress.update(task, status="waiting for every path to take traffic")
-            for backend in backends.values():
-                backend.wait_ready()
-            progress.update(task, status="warming up: one record through every path")
-            warm_up_s = _warm_up(target, produced, lambda: send_tick(0), console)
+            jobs = {name for name, backend in backends.items() if backend.wait_ready() is not None}
+            progress.update(task, status="warming up: one record through the paths that started a job")
+            warm_up_s = _warm_up(target, produced, jobs, lambda: send_tick(0), console)
             # Before locust appends to the same file: its row count is the produced count.
             events_file.flush()
             production_started = time.monotonic()
+            produced.workload = True
             start_ms = now_ms() + 500
             faults = None
             if target.chaos:

@@ -56,6 +56,8 @@ class Produced:
     records: int = 0
     kinesis_records: int = 0
     producing: bool = True
+    # The workload's production has begun (after the warm-up record).
+    workload: bool = False
 
 
 class Backend(Protocol):
@@ -130,6 +132,11 @@ class RunData:
     def ticks(self) -> set[str]:
         """Event ids of the watermark ticks the harness sent."""
         return {r["event_id"] for r in self.rows if r.get("kind") == "tick"}
+
+    @cached_property
+    def workload_started_ms(self) -> int:
+        """When the first record of the workload (not a harness tick) was sent; 0 when none was."""
+        return min((r["sent_at_ms"] for r in self.rows if r.get("kind") != "tick"), default=0)
 
     @cached_property
     def late_ids(self) -> set[str]:

@@ -156,6 +156,8 @@ def _from_timelines(data: RunData, timelines: list[dict[str, Any]]) -> dict[str,
         row = by_position.get(position(timeline))
         if row is None or timeline.get("written_ms") is None or timeline.get("result") != "Ok":
             continue
+        if row.get("kind") == "tick":
+            continue
         sent = row["sent_at_ms"]
         latency.append((timeline["written_ms"] - sent) / 1000)
         parts["kinesis_put"].append((timeline["arrival_ms"] - sent) / 1000)
@@ -185,7 +187,7 @@ def _from_objects(data: RunData, objects: list[tuple[str, list[dict[str, Any]]]]
         for key, rows in objects
         if not is_error_key(key) and key in visible
         for record in rows
-        if record.get("event_id") in sent
+        if record.get("event_id") in sent and record.get("event_id") not in data.ticks
     ]
     values = {m["name"]: m["value"] for m in metrics.get("metrics", [])}
     processed = sum(values.get(f"Records{r}", 0) for r in ("Ok", "Dropped", "ProcessingFailed"))

@@ -104,6 +104,8 @@ def _latency(data: RunData, outputs: dict[str, list[dict]], batches: dict[int, d
     alone = {(r["shard_id"], r["sequence_number"]): r for r in data.rows if r.get("subsequence_number") is None}
     latency, parts = [], defaultdict(list)
     for record in outputs["curated"]:
+        if record["event_id"] in data.ticks:
+            continue
         batch = batches[record["batch_id"]]
         # The copy the job kept, by where it sat in the stream: a re-sent copy was sent later.
         produced = alone.get((record.get("shard_id"), record.get("sequence_number")))
@@ -136,7 +138,9 @@ def account(data: RunData) -> PathReport:
     counts["unaccounted"], counts["duplicates_removed"] = account_records(
         data.rows, data.statuses, outputs, records_read
     )
-    durations = [(m["committed_at_ms"] - triggered_ms(m)) / 1000 for m in batches.values()]
+    # The warm-up's micro-batches (the first compiles the job's code) committed before the workload was sent.
+    steady = [m for m in batches.values() if m["committed_at_ms"] >= data.workload_started_ms]
+    durations = [(m["committed_at_ms"] - triggered_ms(m)) / 1000 for m in steady]
     expected, glue = data.expected, data.run["settings"]["glue"]
     # Lateness is relative to the watermark when the event arrived: an event is rightly late if its event
     # time is at or below its batch's watermark, rightly curated if above. Rightly late events belong to
@@ -178,7 +182,7 @@ def account(data: RunData) -> PathReport:
         ),
         "stream_join": capability(True, len(got_pairs & pairs), len(pairs), "stream-stream inner join"),
     }
-    per_worker, per_worker_source = glue_worker_rate(records_read, sum(durations))
+    per_worker, per_worker_source = glue_worker_rate(sum(m["counts"]["records"] for m in steady), sum(durations))
     timings = data.out / "timings" / "glue.json"
     measured = json.loads(timings.read_text()) if timings.exists() else {}
     section = {
@@ -186,7 +190,7 @@ def account(data: RunData) -> PathReport:
         "latency_s": percentiles(latency),
         "latency_source": f"{HARNESS}: send to the micro-batch's commit in its manifest",
         "latency_parts_s": {k: percentiles(v) for k, v in parts.items()},
-        "micro_batches": len(batches),
+        "micro_batches": len(steady),
         "micro_batch_s": percentiles(durations),
         "startup_s": measured.get("glue_startup_s"),
     }

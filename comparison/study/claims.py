@@ -254,7 +254,7 @@ def _explain(spec: dict[str, Any], outcome: Outcome, lang: Lang) -> str:
 
 
 def check_claims(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Judge every claim of the seed note's trade-off lists against `report` (a report.json, schema 1).
+    """Judge every claim of the seed note's trade-off lists against `report` (a report.json, `comparison.schema`).
 
     Each result: `id`, `claim` ({en, ko}: the note's words, and their translation), `path`, `side` (pro or con),
     `verdict` (confirmed, qualified, contradicted, not_measured), `conditions` ({en, ko}: the conditions under

@@ -8,16 +8,18 @@ from benchmarks.soak import markdown, memory_by_minute, sustained
 
 
 def samples(seconds: int, rate: int, glue_delay_s: int, stop_at: int) -> list[dict]:
-    """Every 10 s: production at `rate` until `stop_at`, Firehose keeping up, Glue `glue_delay_s` behind."""
+    """Every 10 s: production at `rate` until `stop_at`, Firehose keeping up, Glue `glue_delay_s` behind; at t=0
+    only the harness's warm-up record is out, before the workload."""
     out = []
     for t in range(0, seconds + 1, 10):
-        produced = rate * min(t, stop_at)
+        produced = rate * min(t, stop_at) or 1
         out.append(
             {
                 "t_s": float(t),
                 "counts": {
                     "produced": produced,
                     "producing": int(t < stop_at),
+                    "workload": int(t > 0),
                     "firehose_processed": produced,
                     "glue_records": rate * max(0, min(t - glue_delay_s, stop_at)),
                 },

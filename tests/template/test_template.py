@@ -10,7 +10,7 @@ import pytest
 import tomllib
 
 from comparison.aws.stack import REQUIRED_OUTPUTS
-from comparison.local.template import Template
+from comparison.local.template import Template, TemplateError
 from shared import contract
 from tests.template.conftest import BIN, ROOT, TEMPLATE, offline_env
 
@@ -155,7 +155,10 @@ def test_the_glue_jobs_arguments_resolve_as_the_entry_script_and_the_local_runne
     assert arguments["--output_root"] == "s3://local-DataBucket/glue/"
     assert arguments["--checkpoint_location"] == "s3://local-DataBucket/checkpoints/glue/"
     assert arguments["--job-language"] == "python"
-    assert str(arguments["--shuffle_partitions"]) == "2"  # a Number: CloudFormation passes its text
+    assert arguments["--shuffle_partitions"] == "2"
+    for bad in ("0", "2.5", "-1", "ten"):
+        with pytest.raises(TemplateError, match="GlueShufflePartitions"):
+            Template(overrides={"GlueShufflePartitions": bad})
     for flag in ("--enable-metrics", "--enable-continuous-cloudwatch-log", "--enable-glue-datacatalog"):
         assert arguments[flag] == "true"
     tuned = Template(overrides={"GlueWindowSizeSeconds": 10, "GlueStartingPosition": "LATEST"})
