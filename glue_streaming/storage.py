@@ -187,11 +187,16 @@ class BatchWriter:
         spark = batch.sparkSession
         if not self._first_attempt(spark, batch_id):
             self._clear(spark, batch_id)
-        # A local checkpoint computes the batch once and hands the outputs a plan of one node: built on
-        # the streaming plan itself, each of them would re-plan (and look up in the cache) the whole
-        # pipeline again. Its blocks are released with the DataFrame.
-        frozen = batch.localCheckpoint(eager=True)
-        mark = phase("pipeline", started)
+        frozen, mark = batch, started
+        level = batch.storageLevel
+        if not (level.useMemory or level.useDisk):
+            # Glue's forEachBatch persists the batch and counts it before calling this function (its default,
+            # persistDataFrame "true"): the outputs then read Spark's columnar cache, which skips the cached
+            # blocks of other kinds (a union's partition holds one branch) and the columns an output does not
+            # use. Handed a batch nobody persisted, each output would run the stateful pipeline again: a local
+            # checkpoint computes it once. Its blocks are released with the DataFrame.
+            frozen = batch.localCheckpoint(eager=True)
+            mark = phase("pipeline", started)
         metadata = batch_metadata(spark, self.checkpoint_location, batch_id)
         watermark = late_watermark_ms(spark, self.checkpoint_location, batch_id, metadata)
         parts = pipeline.split_batch(frozen, watermark)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from comparison.local.glue_stand_in.batches import glue_batch_function
 from glue_streaming import pipeline, storage
 from shared.enrichment import Registry
 from tests.glue_streaming.events import MINUTE, REGISTRY, T0, heartbeat, maintenance, telemetry
@@ -71,10 +72,14 @@ def run(spark, tmp_path_factory):
     started: list = []
     plans: list[str] = []
 
+    # As Glue's forEachBatch calls the job's function (persistDataFrame "true", its default): each micro-batch
+    # persisted and counted first, and empty ones skipped.
+    glue_function = glue_batch_function(writer)
+
     def batch_function(batch, batch_id):
         # The micro-batch's physical plan: the query's last execution is this batch's while it runs.
         plans.append(started[0]._jsq.streamingQuery().lastExecution().executedPlan().toString())
-        writer(batch, batch_id)
+        glue_function(batch, batch_id)
 
     query = (
         pipeline.assemble(raw, registry, SETTINGS)

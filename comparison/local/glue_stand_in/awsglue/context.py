@@ -16,6 +16,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from comparison.local.glue_stand_in import kinesis
+from comparison.local.glue_stand_in.batches import glue_batch_function
 from comparison.local.glue_stand_in.runtime import RUNTIME
 
 RETRY_SLEEPS_S = (1, 2, 5)
@@ -90,19 +91,7 @@ class GlueContext:
             raise ValueError("Please specify the number of retries as an integer value between 0 and 100")
         persist = str(options.get("persistDataFrame", "true")).lower() != "false"
         level = getattr(StorageLevel, str(options.get("storageLevel", "MEMORY_AND_DISK")).upper())
-
-        def wrapper(batch: DataFrame, batch_id: int) -> None:
-            if not persist:
-                if batch.take(1):
-                    batch_function(batch, batch_id)
-                return
-            batch.persist(level)
-            try:
-                if batch.count() > 0:
-                    batch_function(batch, batch_id)
-            finally:
-                batch.unpersist()
-
+        wrapper = glue_batch_function(batch_function, persist, level)
         try:
             writer = (
                 frame.writeStream.foreachBatch(wrapper)
