@@ -6,9 +6,13 @@ text, not as numbers). Both must give the same batches.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from comparison import kpl
+from comparison.local import kinesis_source
 from comparison.local.kinesis_source import (
     KinesisSourceError,
     KinesisStreamReader,
@@ -36,8 +40,20 @@ def put(stream, count, start=0):
         assert response.get("FailedRecordCount", 0) == 0
 
 
+_READERS: list[KinesisStreamReader] = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_readers():
+    yield
+    while _READERS:
+        _READERS.pop().stop()
+
+
 def reader(stream, **options):
-    return KinesisStreamReader({"streamName": stream["name"], "endpointUrl": stream["endpoint"], **options})
+    source = KinesisStreamReader({"streamName": stream["name"], "endpointUrl": stream["endpoint"], **options})
+    _READERS.append(source)
+    return source
 
 
 def read_batch(source, start, end):
@@ -117,6 +133,33 @@ def test_a_replay_reads_the_same_records_from_a_fresh_reader(stream):
     again = reader(stream)  # a restarted driver: no read-ahead state
     assert read_batch(again, start, end) == read_batch(first, start, end)
     assert len(read_batch(again, start, end)) == 40
+
+
+def test_the_executors_take_the_drivers_read_ahead_and_read_kinesis_without_it(stream, monkeypatch):
+    put(stream, 60)
+    source = reader(stream)
+    start = source.initialOffset()
+    end = source.latestOffset(start)
+    parts = source.partitions(start, end)
+    assert parts and all(part.spill and Path(part.spill).is_file() for part in parts)
+
+    def no_kinesis(options):
+        raise AssertionError("read Kinesis although the driver's file was there")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(kinesis_source, "_shared_client", no_kinesis)
+        patched.setattr(kinesis_source, "_CACHE", kinesis_source._ReadCache(kinesis_source.CACHE_BYTES))
+        spilled = [row for part in parts for batch in source.read(part) for row in batch.to_pylist()]
+    # The same ranges without the files (an executor on another machine, or a replay): read from Kinesis.
+    monkeypatch.setattr(kinesis_source, "_CACHE", kinesis_source._ReadCache(kinesis_source.CACHE_BYTES))
+    fetched = [row for part in parts for row in read_range(source.options, replace(part, spill="/gone")).to_pylist()]
+    assert spilled == fetched and len(spilled) == 60
+    source.commit(end)  # a committed batch's files go
+    assert not any(Path(part.spill).exists() for part in parts)
+    put(stream, 5, start=100)
+    later = source.partitions(end, source.latestOffset(end))
+    source.stop()  # and a stopped reader's
+    assert later and not any(Path(part.spill).exists() for part in later)
 
 
 def test_arrival_times_and_keys_come_through(stream):
