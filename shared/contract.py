@@ -1,8 +1,9 @@
 """The record contract both paths obey, defined once.
 
-`shared.record` compiles this definition into a per-record Python function (the Firehose Lambda) and
-`shared.spark_columns` into native Spark Column expressions (the Glue job). Both read every rule, limit
-and ordering from here; `tests/shared/test_differential.py` proves that they agree record for record.
+`shared.record` compiles this definition into a per-record Python function, which the Firehose Lambda calls
+and the Glue job runs in a Python UDF (`glue_streaming.pipeline.curate`); `shared.spark_columns` compiles it
+into native Spark Column expressions, the alternative `make bench` measures. Both read every rule, limit and
+ordering from here; `tests/shared/test_differential.py` proves that they agree record for record.
 
 A raw event is one Kinesis record: UTF-8 bytes holding one strict RFC 8259 JSON object. Validation runs
 in a fixed order and reports the first failure only, as a `(reason, field)` pair:

@@ -7,7 +7,9 @@ Speed matters here (every record of every batch), so the field rules of `shared.
 compiled, at import, into one plain Python function per event type: the same rules in the same
 order, with no per-field calls (`_compile`; `SOURCES` keeps the generated code for reading). The hot
 path parses with orjson; documents orjson refuses are re-read with the standard library, so that
-the verdict follows the contract (strict RFC 8259), not one parser's limits.
+the verdict follows the contract (strict RFC 8259), not one parser's limits. Where orjson is not
+installed (an AWS Glue job, which runs this module in its Python UDF: `glue_streaming.pipeline.curate`),
+every document takes the standard library's path, which gives the same verdicts, more slowly.
 
 Python 3.10 compatible (the package also ships to AWS Glue 4.0).
 """
@@ -22,7 +24,10 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import orjson
+try:
+    import orjson
+except ImportError:  # AWS Glue has no orjson unless a job installs it: the standard library decides alone.
+    orjson = None
 
 from shared import contract as c
 
@@ -79,10 +84,13 @@ def parse_document(data: bytes) -> dict[str, Any]:
         raise _Reject(c.KPL_AGGREGATE)
     if len(data) > c.MAX_EVENT_BYTES:
         raise _Reject(c.TOO_LARGE)
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError:
+    if orjson is None:
         doc = _parse_slow(data)
+    else:
+        try:
+            doc = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            doc = _parse_slow(data)
     if data.count(b"{") + data.count(b"[") > c.MAX_BRACKETS:
         raise _Reject(c.NOT_JSON)
     if type(doc) is not dict:

@@ -1,7 +1,10 @@
-"""The contract as native Spark Column expressions: what the Glue job runs.
+"""The contract as native Spark Column expressions, the alternative to the Python UDF the Glue job runs.
 
 `apply_contract(df)` adds the verdict and the curated fields to a DataFrame of raw records. Nothing
-here is a Python UDF: every rule compiles to Catalyst expressions, so Glue pays JVM speed.
+here is a Python UDF: every rule compiles to Catalyst expressions. The Glue job ran this until the
+micro-batch benchmark showed the price of its size in a streaming query, which plans and generates code
+for it again every micro-batch (`glue_streaming.pipeline.curate`); `make bench` measures both forms, and
+the differential test keeps them equal. `SESSION_SETTINGS` still configure the job's sessions.
 
 Spark's JSON reader (Jackson) is more lenient than the contract: it ignores bytes after the first
 value, accepts lone surrogate escapes, decodes invalid UTF-8 with replacement characters and, reading

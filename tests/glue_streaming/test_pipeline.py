@@ -11,6 +11,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from glue_streaming import pipeline
+from shared import contract as c
 from shared.enrichment import Registry
 from shared.record import curate as python_curate
 from tests.glue_streaming.events import MINUTE, REGISTRY, T0, heartbeat, iso, maintenance, telemetry
@@ -142,6 +143,15 @@ def test_maintenance_join_keeps_readings_within_the_bound_after(spark, registry)
         ("m", "inside", "replace-sensor", 300.0),
     ]
     assert tuple(joined.columns) == pipeline.JOIN_COLUMNS
+
+
+def test_curate_judges_a_record_without_bytes_or_without_an_arrival_time(spark):
+    # Neither comes from Kinesis, but a null must get a verdict, not stop the job: no bytes are not UTF-8
+    # text; without an arrival time no record is in its future (a comparison with null fails no rule).
+    future = telemetry("f", "dev-1", T0 + 86_400_000)
+    frame = spark.createDataFrame([(None, ARRIVAL), (future, None)], "data binary, arrival_ms long")
+    got = [(r["status"], r["reason"]) for r in pipeline.curate(frame).collect()]
+    assert got == [(c.FAILED, c.NOT_UTF8), (c.OK, None)]
 
 
 def test_from_glue_kinesis_keeps_raw_bytes_and_arrival(spark):

@@ -53,3 +53,14 @@ def test_timestamps_round_trip_through_the_output_format():
 )
 def test_not_timestamps(text):
     assert parse_timestamp_ms(text) is None
+
+
+def test_without_orjson_every_verdict_is_the_same(monkeypatch):
+    # An AWS Glue job has no orjson: the standard library's strict path must judge every document alike.
+    from shared import record
+    from tests.shared.test_differential import generated_records
+
+    inputs = [(data, arrival) for _, data, arrival, *_ in CASES] + generated_records(20)
+    with_orjson = [curate(data, arrival) for data, arrival in inputs]
+    monkeypatch.setattr(record, "orjson", None)
+    assert [curate(data, arrival) for data, arrival in inputs] == with_orjson
