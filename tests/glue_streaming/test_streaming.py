@@ -154,6 +154,16 @@ def test_every_batch_has_a_manifest_with_its_counts(run):
     assert all(m["triggered_at_ms"] <= m["started_at_ms"] <= m["committed_at_ms"] for m in manifests)
 
 
+def test_a_small_output_is_one_file_per_batch(run):
+    # Up to storage.SMALL_OUTPUT_ROWS rows, one task writes an output: each batch's folder (and each of curated's
+    # partitions) holds one file, not one per partition of the micro-batch.
+    _, _, out, _ = run
+    folders: dict[Path, list[str]] = {}
+    for part in out.rglob("part-*"):
+        folders.setdefault(part.parent, []).append(part.name)
+    assert len(folders) > len(storage.OUTPUTS) and all(len(names) == 1 for names in folders.values()), folders
+
+
 def test_each_micro_batch_reads_the_source_and_applies_the_contract_once(run):
     """The branches share one shuffle of the contract's output (`pipeline.assemble`): one scan per batch."""
     _, _, _, plans = run
