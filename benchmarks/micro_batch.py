@@ -49,12 +49,15 @@ def _source(spark, endpoint: str, stream: str, per_shard: int):
 
 
 def _spark_work(spark, run_id: str) -> dict[str, int]:
-    """Jobs, stages and tasks Spark ran for one query (its status tracker groups them by the query's run)."""
+    """Jobs, stages and tasks Spark ran for one query (its status tracker groups them by the query's run).
+
+    A job over a persisted micro-batch lists the stages that computed it as well, skipped: only stages that ran
+    a task count, and only the tasks that ran."""
     tracker = spark.sparkContext.statusTracker()
     jobs = tracker.getJobIdsForGroup(run_id)
     stages = {stage for job in jobs if (info := tracker.getJobInfo(job)) for stage in info.stageIds}
-    tasks = sum(info.numTasks for stage in stages if (info := tracker.getStageInfo(stage)))
-    return {"jobs": len(jobs), "stages": len(stages), "tasks": tasks}
+    ran = [info for stage in stages if (info := tracker.getStageInfo(stage)) and info.numCompletedTasks]
+    return {"jobs": len(jobs), "stages": len(ran), "tasks": sum(info.numCompletedTasks for info in ran)}
 
 
 def _run(spark, frame, batch_function, checkpoint: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:

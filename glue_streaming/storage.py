@@ -21,9 +21,10 @@ JSON outputs are JSON Lines.
 A manifest is one JSON object: `batch_id`; `counts` (rows per output, and `records`, every record read);
 `late_watermark_ms` (the watermark late records were judged against); `triggered_at_ms` (when Spark
 planned the batch: its trigger), `started_at_ms` (when this function began, after Spark planned and
-prepared the batch's plan) and `committed_at_ms` (when the batch's outputs were all written), in epoch
-milliseconds; `phases_ms`, the milliseconds this function spent computing the pipeline (`pipeline`),
-counting (`counts`) and writing each output it wrote (`write_<output>`).
+prepared the batch's plan and, on Glue, after Glue's forEachBatch persisted and counted the batch, which
+computes the pipeline) and `committed_at_ms` (when the batch's outputs were all written), in epoch
+milliseconds; `phases_ms`, the milliseconds this function spent computing the pipeline (`pipeline`, only
+for a batch nobody persisted), counting (`counts`) and writing each output it wrote (`write_<output>`).
 """
 
 from __future__ import annotations
