@@ -2,7 +2,7 @@
 
 - Python: `shared.record.curate` + orjson against the same logic parsed and written with stdlib json.
 - Spark: the native expressions of `shared.spark_columns` against a Python UDF running
-  `shared.record.curate` on the same DataFrame (the "just call the Lambda code" shortcut).
+  `shared.record.curate` on the same DataFrame (the Lambda's code, as the Glue job runs it).
 """
 
 from __future__ import annotations

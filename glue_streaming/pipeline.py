@@ -106,10 +106,10 @@ SPARK_SETTINGS = {
     "spark.sql.streaming.statefulOperator.allowMultiple": "false",
     "spark.sql.codegen.maxFields": "20",
 }
-# Read once, when the session starts (Spark's static SQL settings): the pipeline generates about 125
-# classes per micro-batch, more than the default cache of 100 holds, so without this each micro-batch
-# compiled most of them again. 500 holds them with room; 2000 once ran a 1 GB driver out of heap in
-# `make bench` (the cache keeps every class it holds).
+# Read once, when the session starts (Spark's static SQL settings): the pipeline generated about 125
+# classes per micro-batch when it ran the contract as native expressions, more than the default cache of
+# 100 holds, so without this each micro-batch compiled most of them again. 500 holds them with room; 2000
+# once ran a 1 GB driver out of heap in `make bench` (the cache keeps every class it holds).
 STARTUP_SETTINGS = {"spark.sql.codegen.cache.maxEntries": "500"}
 
 
@@ -155,9 +155,11 @@ CONTRACT_SCHEMA = T.StructType(
     [T.StructField(name, T.StringType()) for name in ("status", "reason", "reason_field")]
     + [T.StructField(name, _SPARK_TYPES[kind]) for name, kind in c.CURATED_FIELDS]
 )
-# A record without an arrival time (Kinesis always gives one) is judged as if it arrived in the far future:
-# it fails no future-timestamp rule, as a comparison with null fails none in SQL.
-_UNKNOWN_ARRIVAL_MS = 2**62
+# A record without an arrival time (Kinesis always gives one; Glue's text __src_timestamp could fail to parse) is
+# judged as if it arrived at the last millisecond of year 9999, less the allowed skew: no real time is in its future,
+# as a comparison with null fails no rule in SQL, and an event time past year 9999, which the output format cannot
+# write, still fails the future-timestamp rule instead of raising in the UDF and stopping the job.
+_UNKNOWN_ARRIVAL_MS = 253_402_300_799_999 - c.FUTURE_SKEW_MS
 
 
 def verdict(data, arrival_ms):  # no type hints: PySpark 4 reads them to choose an Arrow UDF

@@ -43,14 +43,16 @@ from shared import contract as c
 #   records only): PushDownPredicates inlines the status expression through every projection of the
 #   contract, and canonicalising the result is exponential in 3.3 (measured: OutOfMemoryError with a
 #   1 GB driver). No source here supports pushdown, so the rule buys nothing; Spark 4 plans either way.
-# - Streaming re-optimises the plan every micro-batch, and the Glue pipeline holds the contract once per
-#   branch. Dynamic partition pruning and constraint propagation walk every expression of it for
-#   nothing (no partitioned scan is joined; no filter is inferred that matters): measured with the
-#   assembled pipeline on PySpark 4.3, optimising took 6.0 s with them and 0.6 s without.
+# - Streaming re-optimises the plan every micro-batch, and the Glue pipeline, when it ran these expressions,
+#   held the contract once per branch. Dynamic partition pruning and constraint propagation walk every
+#   expression of it for nothing (no partitioned scan is joined; no filter is inferred that matters):
+#   measured with the assembled pipeline on PySpark 4.3, optimising took 6.0 s with them and 0.6 s without.
 # - Runtime filters (a bloom filter or semi-join injected on a join's other side) trim the aliases of the
 #   contract's whole expression tree to decide where to inject: with the four branches of the Glue
 #   pipeline this ran Spark 4.3's driver out of memory (OutOfMemoryError in InjectRuntimeFilter, seen
 #   in `make bench`). The joins here (registry, maintenance) gain nothing from them.
+# The Glue job, which now runs the contract in a Python UDF, keeps these settings: none costs it anything, and
+# PushDownPredicates, excluded, would also make the branches' copies of its plan differ (`glue_streaming.pipeline`).
 SESSION_SETTINGS = {
     "spark.sql.codegen.hugeMethodLimit": "8000",
     "spark.sql.optimizer.excludedRules": (

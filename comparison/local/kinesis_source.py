@@ -19,9 +19,12 @@ to 56 digits: they are ordered as integers, never as text.
   from the previous end to find where this batch ends, and keeps its shard iterators between batches
   so that each record is read once there.
 - `partitions` runs on the driver too: for each shard range whose records that read-ahead has just read,
-  it writes them to a local file (Arrow IPC, in a temporary folder of the reader's, removed as batches
-  commit) and names it in the partition, so that the batch's records are fetched from Kinesis once, not
-  twice (a 60,000-record backlog took 3.7 s to read ahead, and the executors took as long again).
+  it writes them to a local file (Arrow IPC, in a folder of the reader's under Spark's local folder) and
+  names it in the partition, so that the batch's records are fetched from Kinesis once, not twice (a
+  60,000-record backlog took 3.7 s to read ahead, and the executors took as long again). A file goes when
+  its batch commits, the folder when the reader stops or, if Spark ends the reader's process first, with
+  Spark's local folder or when a later reader finds that process gone. Without a file (a full disk) the
+  executors read Kinesis.
 - `read` runs on executors, one partition per shard: it takes the driver's file when it can open it (an
   executor on the same machine), and otherwise reads exactly the records after the start and up to the end
   sequence number, through its own client. Either way it is deterministic: a replayed batch (after a
@@ -33,19 +36,16 @@ to 56 digits: they are ordered as integers, never as text.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
 
 from comparison import kpl
+from comparison.local import kinesis_spill
 
 try:  # Admission control (read limits) came with PySpark 4.2; 4.0 and 4.1 call latestOffset() alone.
     from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
@@ -64,8 +64,6 @@ ARROW_SCHEMA = pa.schema(
 )
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 GET_RECORDS_LIMIT = 10_000
-# Finished reads kept per executor process for the pipeline's repeated scans of one batch.
-CACHE_BYTES = 256 * 1024 * 1024
 
 
 class KinesisSourceError(ValueError):
@@ -152,31 +150,6 @@ def _pages(kinesis, iterator: str | None, budget: int | None = None) -> Iterator
         yield page["Records"], iterator, int(page.get("MillisBehindLatest", 0))
 
 
-class _ReadCache:
-    """Finished shard ranges as Arrow batches, least recently used evicted first, by size."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.batches: OrderedDict[tuple, pa.RecordBatch] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> pa.RecordBatch | None:
-        with self.lock:
-            batch = self.batches.get(key)
-            if batch is not None:
-                self.batches.move_to_end(key)
-            return batch
-
-    def put(self, key: tuple, batch: pa.RecordBatch) -> None:
-        with self.lock:
-            self.batches[key] = batch
-            while sum(b.nbytes for b in self.batches.values()) > self.max_bytes and len(self.batches) > 1:
-                self.batches.popitem(last=False)
-
-
-_CACHE = _ReadCache(CACHE_BYTES)
-
-
 def _columns(records: list[dict], shard_id: str, deaggregate: bool) -> pa.RecordBatch:
     """Kinesis records (GetRecords' form) as the source's rows: one per user record."""
     columns: dict[str, list] = {name: [] for name in ARROW_SCHEMA.names}
@@ -192,15 +165,6 @@ def _columns(records: list[dict], shard_id: str, deaggregate: bool) -> pa.Record
     return pa.RecordBatch.from_pydict(columns, schema=ARROW_SCHEMA)
 
 
-def _read_spill(path: str) -> pa.RecordBatch | None:
-    """The driver's file of a shard range, or None where this process cannot open it (another machine)."""
-    try:
-        with pa.OSFile(path) as source:
-            return pa.ipc.open_file(source).get_batch(0)
-    except FileNotFoundError:
-        return None
-
-
 def read_range(options: dict[str, str], part: ShardRange) -> pa.RecordBatch:
     """Every record of one shard range: from the driver's file, the per-process cache, or Kinesis.
 
@@ -208,12 +172,12 @@ def read_range(options: dict[str, str], part: ShardRange) -> pa.RecordBatch:
     """
     deaggregate = options.get("deaggregate", "true") == "true"
     key = (options.get("endpointurl", ""), part.stream, part.shard_id, part.start, part.end, deaggregate)
-    cached = _CACHE.get(key)
+    cached = kinesis_spill.CACHE.get(key)
     if cached is not None:
         return cached
-    spilled = _read_spill(part.spill) if part.spill else None
+    spilled = kinesis_spill.read(part.spill) if part.spill else None
     if spilled is not None:
-        _CACHE.put(key, spilled)
+        kinesis_spill.CACHE.put(key, spilled)
         return spilled
     kinesis = _shared_client(options)
     end = _sequence(part.end)
@@ -242,7 +206,7 @@ def read_range(options: dict[str, str], part: ShardRange) -> pa.RecordBatch:
     if not reached:
         raise KinesisSourceError(f"{part.stream}/{part.shard_id} closed before sequence number {part.end}")
     batch = _columns(taken, part.shard_id, deaggregate)
-    _CACHE.put(key, batch)
+    kinesis_spill.CACHE.put(key, batch)
     return batch
 
 
@@ -277,8 +241,7 @@ class KinesisStreamReader(DataSourceStreamReader):
         # Per shard, the latest read-ahead: where it started, its last sequence number, its records.
         self._read: dict[str, tuple[dict, str, list[dict]]] = {}
         # Files of planned ranges not yet committed: (shard, end sequence, path).
-        self._spills: list[tuple[str, int, Path]] = []
-        self._spill_folder: Path | None = None
+        self._spills = kinesis_spill.SpillFolder()
 
     @staticmethod
     def _limit(options: dict[str, str], name: str) -> int | None:
@@ -397,16 +360,8 @@ class KinesisStreamReader(DataSourceStreamReader):
         if ahead is None or ahead[0] != start.to_json() or _sequence(ahead[1]) != _sequence(end):
             return None
         del self._read[shard_id]
-        if self._spill_folder is None:
-            self._spill_folder = Path(tempfile.mkdtemp(prefix="kinesis-read-ahead-"))
-        path = self._spill_folder / f"{shard_id}-{end}.arrow"
         batch = _columns(ahead[2], shard_id, self.options.get("deaggregate", "true") == "true")
-        hidden = path.with_name(f".{path.name}")
-        with pa.OSFile(str(hidden), "wb") as sink, pa.ipc.new_file(sink, ARROW_SCHEMA) as writer:
-            writer.write_batch(batch)
-        hidden.replace(path)  # whole or absent: an executor never opens half a file
-        self._spills.append((shard_id, _sequence(end), path))
-        return str(path)
+        return self._spills.write(shard_id, end, batch)
 
     def read(self, partition: ShardRange) -> Iterator[pa.RecordBatch]:
         """The partition's records, as one Arrow batch."""
@@ -415,20 +370,12 @@ class KinesisStreamReader(DataSourceStreamReader):
     def commit(self, end: dict) -> None:
         """Remove the files of the committed ranges (Kinesis keeps no consumer position; Spark's checkpoint
         holds it)."""
-        kept = []
-        for shard_id, last, path in self._spills:
-            committed = ShardPosition.from_json(end.get(shard_id, ShardPosition().to_json())).sequence
-            if committed is not None and last <= _sequence(committed):
-                path.unlink(missing_ok=True)
-            else:
-                kept.append((shard_id, last, path))
-        self._spills = kept
+        positions = {shard_id: ShardPosition.from_json(position).sequence for shard_id, position in end.items()}
+        self._spills.commit({shard_id: _sequence(s) if s else None for shard_id, s in positions.items()})
 
     def stop(self) -> None:
         """Remove the reader's files when the query stops."""
-        if self._spill_folder is not None:
-            shutil.rmtree(self._spill_folder, ignore_errors=True)
-            self._spill_folder, self._spills = None, []
+        self._spills.remove()
 
 
 class KinesisDataSource(DataSource):

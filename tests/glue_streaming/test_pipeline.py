@@ -147,11 +147,14 @@ def test_maintenance_join_keeps_readings_within_the_bound_after(spark, registry)
 
 def test_curate_judges_a_record_without_bytes_or_without_an_arrival_time(spark):
     # Neither comes from Kinesis, but a null must get a verdict, not stop the job: no bytes are not UTF-8
-    # text; without an arrival time no record is in its future (a comparison with null fails no rule).
+    # text; without an arrival time no real time is in its future (a comparison with null fails no rule), but a
+    # time past year 9999, which the curated format cannot write, still fails the rule rather than raise.
     future = telemetry("f", "dev-1", T0 + 86_400_000)
-    frame = spark.createDataFrame([(None, ARRIVAL), (future, None)], "data binary, arrival_ms long")
+    beyond = future.replace(iso(T0 + 86_400_000).encode(), b"9999-12-31T23:59:59-00:01")
+    rows = [(None, ARRIVAL), (future, None), (beyond, None)]
+    frame = spark.createDataFrame(rows, "data binary, arrival_ms long")
     got = [(r["status"], r["reason"]) for r in pipeline.curate(frame).collect()]
-    assert got == [(c.FAILED, c.NOT_UTF8), (c.OK, None)]
+    assert got == [(c.FAILED, c.NOT_UTF8), (c.OK, None), (c.FAILED, c.FUTURE_TIMESTAMP)]
 
 
 def test_from_glue_kinesis_keeps_raw_bytes_and_arrival(spark):

@@ -171,6 +171,9 @@ def test_each_micro_batch_reads_the_source_and_applies_the_contract_once(run):
     assert reading, "no micro-batch read the source"
     for plan in reading:
         assert plan.count("FileScan parquet") == 1
+        # The contract's UDF runs once per record, not once per branch or per field it returns (BatchEvalPython,
+        # or ArrowEvalPython where the Spark version runs Python UDFs through Arrow by default).
+        assert plan.count("EvalPython [") == 1
         # The shared shuffle, run once and reused under the four stateful operators' branches.
         shuffles = [line for line in plan.splitlines() if "REPARTITION_BY_COL" in line]
         assert sum("ReusedExchange" not in line for line in shuffles) == 1

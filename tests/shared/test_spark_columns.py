@@ -1,4 +1,5 @@
-"""The Spark-native contract (the Glue job's) against the same hand-written cases."""
+"""The contract as native Spark expressions (the alternative `make bench` measures) against the same hand-written
+cases."""
 
 from __future__ import annotations
 

@@ -154,12 +154,11 @@ def test_kpl_aggregates_reach_the_job_unpacked_or_whole_as_the_runtime_says(
     RUNTIME.reset()
     RUNTIME.kpl_deaggregation = unpack
     arn = f"arn:aws:kinesis:us-east-1:000000000000:stream/{unique_name}"
-    from glue_streaming.pipeline import from_glue_kinesis
-    from shared.spark_columns import apply_contract
+    from glue_streaming.pipeline import curate, from_glue_kinesis
 
     options = {**GOOD, "streamARN": arn, "addRecordTimestamp": "true"}
     frame = GlueContext(spark.sparkContext).create_data_frame.from_options("kinesis", options)
-    judged = apply_contract(from_glue_kinesis(frame)).select("data", "status", "reason")
+    judged = curate(from_glue_kinesis(frame)).select("data", "status", "reason")
     query = judged.writeStream.format("memory").queryName(f"kpl_{int(unpack)}").start()
     try:
         query.processAllAvailable()

@@ -6,13 +6,16 @@ text, not as numbers). Both must give the same batches.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from comparison import kpl
-from comparison.local import kinesis_source
+from comparison.local import kinesis_source, kinesis_spill
 from comparison.local.kinesis_source import (
     KinesisSourceError,
     KinesisStreamReader,
@@ -148,10 +151,10 @@ def test_the_executors_take_the_drivers_read_ahead_and_read_kinesis_without_it(s
 
     with monkeypatch.context() as patched:
         patched.setattr(kinesis_source, "_shared_client", no_kinesis)
-        patched.setattr(kinesis_source, "_CACHE", kinesis_source._ReadCache(kinesis_source.CACHE_BYTES))
+        patched.setattr(kinesis_spill, "CACHE", kinesis_spill.ReadCache(kinesis_spill.CACHE_BYTES))
         spilled = [row for part in parts for batch in source.read(part) for row in batch.to_pylist()]
     # The same ranges without the files (an executor on another machine, or a replay): read from Kinesis.
-    monkeypatch.setattr(kinesis_source, "_CACHE", kinesis_source._ReadCache(kinesis_source.CACHE_BYTES))
+    monkeypatch.setattr(kinesis_spill, "CACHE", kinesis_spill.ReadCache(kinesis_spill.CACHE_BYTES))
     fetched = [row for part in parts for row in read_range(source.options, replace(part, spill="/gone")).to_pylist()]
     assert spilled == fetched and len(spilled) == 60
     source.commit(end)  # a committed batch's files go
@@ -160,6 +163,33 @@ def test_the_executors_take_the_drivers_read_ahead_and_read_kinesis_without_it(s
     later = source.partitions(end, source.latestOffset(end))
     source.stop()  # and a stopped reader's
     assert later and not any(Path(part.spill).exists() for part in later)
+
+
+def test_a_file_an_executor_cannot_read_sends_it_to_kinesis(stream):
+    put(stream, 10)
+    source = reader(stream)
+    start = source.initialOffset()
+    parts = source.partitions(start, source.latestOffset(start))
+    assert parts
+    for part in parts:
+        Path(part.spill).write_bytes(b"not an arrow file")
+    assert sum(read_range(source.options, part).num_rows for part in parts) == 10
+
+
+def test_a_reader_removes_the_folders_of_readers_whose_process_ended(stream, tmp_path, monkeypatch):
+    # Spark ends a stopped query's reader process without calling stop(): its folder outlives it.
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f"{kinesis_spill.PREFIX}{ended.stdout.strip()}-abc"
+    live = tmp_path / f"{kinesis_spill.PREFIX}{os.getpid()}-def"
+    left.mkdir()
+    live.mkdir()
+    monkeypatch.setenv("SPARK_LOCAL_DIRS", str(tmp_path))
+    put(stream, 3)
+    source = reader(stream)
+    start = source.initialOffset()
+    parts = source.partitions(start, source.latestOffset(start))
+    assert parts and all(Path(part.spill).parent.parent == tmp_path for part in parts)
+    assert not left.exists() and live.exists()
 
 
 def test_arrival_times_and_keys_come_through(stream):
