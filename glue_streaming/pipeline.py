@@ -166,7 +166,11 @@ def verdict(data, arrival_ms):  # no type hints: PySpark 4 reads them to choose 
     """The contract's verdict on one record as a `CONTRACT_SCHEMA` row: the Firehose Lambda's own function."""
     if data is None:  # no bytes to decode (Glue gave no text): refused as the native contract refused it
         return (c.FAILED, c.NOT_UTF8, None, *[None] * len(c.CURATED_FIELD_NAMES))
-    outcome = record.curate(bytes(data), _UNKNOWN_ARRIVAL_MS if arrival_ms is None else arrival_ms)
+    return outcome_row(record.curate(bytes(data), _UNKNOWN_ARRIVAL_MS if arrival_ms is None else arrival_ms))
+
+
+def outcome_row(outcome: record.Outcome) -> tuple:
+    """A `shared.record.Outcome` as a `CONTRACT_SCHEMA` row."""
     values = outcome.record or {}
     return (outcome.status, outcome.reason, outcome.field, *[values.get(name) for name in c.CURATED_FIELD_NAMES])
 

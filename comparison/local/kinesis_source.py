@@ -240,7 +240,7 @@ class KinesisStreamReader(DataSourceStreamReader):
         self._planned_end: dict | None = None
         # Per shard, the latest read-ahead: where it started, its last sequence number, its records.
         self._read: dict[str, tuple[dict, str, list[dict]]] = {}
-        # Files of planned ranges not yet committed: (shard, end sequence, path).
+        # The files of planned ranges not yet committed.
         self._spills = kinesis_spill.SpillFolder()
 
     @staticmethod
@@ -300,18 +300,19 @@ class KinesisStreamReader(DataSourceStreamReader):
             iterator = self._kinesis().get_shard_iterator(
                 StreamName=self.stream, ShardId=shard_id, **start.iterator_arguments()
             )["ShardIterator"]
-        last, read = None, []
+        last, taken, read = None, 0, []
         for records, next_iterator, behind in _pages(self._kinesis(), iterator, budget):
             if records:
-                last = records[-1]["SequenceNumber"]
-                read.extend(records)
+                last, taken = records[-1]["SequenceNumber"], taken + len(records)
+                if keep:
+                    read.extend(records)
                 self._cursors[shard_id] = (last, next_iterator)
             if not records and behind == 0:
                 break
         self._read.pop(shard_id, None)
         if keep and last is not None:
             self._read[shard_id] = (start.to_json(), last, read)
-        return last, len(read)
+        return last, taken
 
     def latestOffset(self, start: dict | None = None, limit: Any = None) -> dict:
         """Where this batch ends: per shard, the last record available now (bounded by maxRecordsPerBatch).
