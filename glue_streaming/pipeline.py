@@ -31,12 +31,14 @@ batch's watermark as `late`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from glue_streaming.layout import OUTPUTS
 from shared import contract as c
 from shared import record
 from shared.enrichment import Registry
@@ -339,30 +341,48 @@ def assemble(raw: DataFrame, registry: DataFrame, settings: PipelineSettings) ->
     return assembled
 
 
-def split_batch(batch: DataFrame, late_watermark_ms: int) -> dict[str, DataFrame]:
-    """One micro-batch of `assemble`'s output, as the job's outputs (static DataFrames).
+# Which rows of a micro-batch of `assemble` make each output, in SQL: the split and the counts share them. SQL text
+# rather than Column objects because each Column built in Python is a call into the JVM, and in the batch function
+# those calls are paid every micro-batch (about 2 ms for `F.col("kind") == "record"` on this machine).
+def _output_rows(late_watermark_ms: int) -> dict[str, str]:
+    record = f"kind = '{RECORD}'"
+    return {
+        "curated": f"kind = '{CURATED}'",
+        "late": f"{record} AND status = '{c.OK}' AND event_time_ms <= {int(late_watermark_ms)}",
+        "quarantine": f"{record} AND status = '{c.FAILED}'",
+        "dropped": f"{record} AND status = '{c.DROPPED}'",
+        "device_windows": f"kind = '{DEVICE_WINDOW}'",
+        "maintenance_join": f"kind = '{MAINTENANCE_JOIN}'",
+    }
+
+
+_OUTPUT_COLUMNS = {
+    "curated": CURATED_COLUMNS,
+    "late": CURATED_COLUMNS,
+    "quarantine": ("base64(data) AS data_base64", *QUARANTINE_COLUMNS[1:]),
+    "dropped": DROPPED_COLUMNS,
+    "device_windows": DEVICE_WINDOW_COLUMNS,
+    "maintenance_join": JOIN_COLUMNS,
+}
+
+
+def split_batch(
+    batch: DataFrame, late_watermark_ms: int, outputs: Iterable[str] = tuple(OUTPUTS)
+) -> dict[str, DataFrame]:
+    """One micro-batch of `assemble`'s output, as the job's `outputs` (static DataFrames; by default all of them).
 
     `late_watermark_ms` is the watermark de-duplication used for this batch to discard late rows (see
     `glue_streaming.storage.late_watermark_ms`): valid records at or below it are `late`.
     """
-    kind = F.col("kind")
-    records = batch.filter(kind == RECORD)
-    curated = batch.filter(kind == CURATED)
-    devices = batch.filter(kind == DEVICE_WINDOW).select(*DEVICE_WINDOW_COLUMNS)
-    status = F.col("status")
-    return {
-        "curated": curated.select(*CURATED_COLUMNS),
-        "late": records.filter((status == c.OK) & (F.col("event_time_ms") <= F.lit(late_watermark_ms))).select(
-            *CURATED_COLUMNS
-        ),
-        "quarantine": records.filter(status == c.FAILED).select(
-            F.base64("data").alias("data_base64"), *QUARANTINE_COLUMNS[1:]
-        ),
-        "dropped": records.filter(status == c.DROPPED).select(*DROPPED_COLUMNS),
-        "device_windows": devices,
-        "site_windows": site_windows(devices),
-        "maintenance_join": batch.filter(kind == MAINTENANCE_JOIN).select(*JOIN_COLUMNS),
-    }
+    wanted = list(outputs)
+    if unknown := [name for name in wanted if name not in OUTPUTS]:
+        raise ValueError(f"no such output: {', '.join(unknown)} (outputs: {', '.join(OUTPUTS)})")
+    rows = _output_rows(late_watermark_ms)
+
+    def output(name: str) -> DataFrame:
+        return batch.filter(rows[name]).selectExpr(*_OUTPUT_COLUMNS[name])
+
+    return {name: site_windows(output("device_windows")) if name == "site_windows" else output(name) for name in wanted}
 
 
 def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
@@ -371,22 +391,13 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
     The site rollup has a row per distinct window and site (with region) of the device windows: counted as such
     here rather than by a job of its own.
     """
-    status, kind = F.col("status"), F.col("kind")
-    record = kind == RECORD
-    counted = {
-        "records": record,
-        "curated": kind == CURATED,
-        "late": record & (status == c.OK) & (F.col("event_time_ms") <= F.lit(late_watermark_ms)),
-        "quarantine": record & (status == c.FAILED),
-        "dropped": record & (status == c.DROPPED),
-        "device_windows": kind == DEVICE_WINDOW,
-        "maintenance_join": kind == MAINTENANCE_JOIN,
-    }
+    rows = {"records": f"kind = '{RECORD}'", **_output_rows(late_watermark_ms)}
+    counts = [f"count(CASE WHEN {test} THEN 1 END) AS {name}" for name, test in rows.items()]
     # A set, not count(DISTINCT): a distinct aggregate costs the whole pass an extra shuffle.
-    sites = F.size(F.collect_set(F.when(kind == DEVICE_WINDOW, F.struct(*SITE_WINDOW_COLUMNS[:5]))))
-    columns = [F.count(F.when(test, 1)).alias(name) for name, test in counted.items()]
-    row = batch.agg(*columns, sites.alias("site_windows")).collect()[0]
-    return {name: int(row[name]) for name in [*counted, "site_windows"]}
+    site_keys = ", ".join(SITE_WINDOW_COLUMNS[:5])
+    sites = f"size(collect_set(CASE WHEN {rows['device_windows']} THEN struct({site_keys}) END)) AS site_windows"
+    row = batch.selectExpr(*counts, sites).collect()[0]
+    return {name: int(row[name]) for name in [*rows, "site_windows"]}
 
 
 # Glue's Kinesis source with inferSchema "true" gives the record as one string column (see from_glue_kinesis);
