@@ -103,7 +103,7 @@ def measure(spark, endpoint: str, kinesis, folder: Path, size: int) -> tuple[lis
     base_progress, base_work = _run(
         spark, _source(spark, endpoint, stream, per_shard), baseline_batch, folder / stream / "baseline-checkpoint"
     )
-    registry = pipeline.registry_frame(spark, Registry.from_json_lines(registry_json_lines(build_registry(config))))
+    registry = Registry.from_json_lines(registry_json_lines(build_registry(config)))
     settings = pipeline.PipelineSettings("10 seconds", "30 seconds", "10 minutes")
     frame = pipeline.assemble(_source(spark, endpoint, stream, per_shard), registry, settings)
     checkpoint = folder / stream / "pipeline-checkpoint"

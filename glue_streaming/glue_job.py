@@ -61,7 +61,7 @@ source = glue_context.create_data_frame.from_options(
     transformation_ctx="kinesis_source",
 )
 settings = pipeline.PipelineSettings(args["aggregate_window"], args["watermark_delay"], args["join_bound"])
-registry = pipeline.registry_frame(spark, storage.load_registry(spark, args["registry_uri"]))
+registry = storage.load_registry(spark, args["registry_uri"])
 frame = pipeline.assemble(pipeline.from_glue_kinesis(source), registry, settings)
 writer = storage.BatchWriter(args["output_root"], args["checkpoint_location"], on_batch=storage.log_manifest)
 

@@ -2,10 +2,9 @@
 
 The stream goes through these stages (the Glue entry and the local runner call `assemble`):
 
-1. `curate`: the shared contract (status ok / dropped / failed, reason), run by the Lambda's own function
-   (`shared.record.curate`) in a Python UDF;
-2. `enrich`: a stream-static broadcast join with the device registry; unknown devices are kept and
-   flagged (`known_device` false), as the Lambda's in-memory lookup does;
+1. `curate`: the shared contract (status ok / dropped / failed, reason) and the device registry's
+   enrichment, run by the Lambda's own functions (`shared.record.curate`, `shared.enrichment.Registry.enrich`)
+   in one Python UDF; unknown devices are kept and flagged (`known_device` false);
 3. `watermarked`, `deduplicate`: a watermark on event time, then `dropDuplicates(event_id, event_ts)`: a
    re-sent event carries the same event time, so its state expires with the watermark;
 4. `device_windows`: tumbling windows per device on event time (count, min, max, sum, avg temperature,
@@ -34,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -76,9 +75,6 @@ JOIN_COLUMNS = (
     "temperature_c",
     "seconds_after",
 )
-REGISTRY_SCHEMA = T.StructType(
-    [T.StructField(name, T.DoubleType() if kind == "double" else T.StringType()) for name, kind in c.REGISTRY_FIELDS]
-)
 
 
 # Settings of the job's Spark session, besides the contract's (`shared.spark_columns.SESSION_SETTINGS`),
@@ -95,6 +91,11 @@ REGISTRY_SCHEMA = T.StructType(
 #   every Glue version (`storage.late_watermark_ms`).
 # - codegen.maxFields: above 20 output fields Spark gives up whole-stage code for a plan after generating
 #   it; the contract's projections have more, and generating that code only to discard it took time.
+# - inMemoryColumnarStorage.compressed "false": Glue's forEachBatch persists every micro-batch, and Spark's
+#   columnar cache spent more time choosing and applying each column's compression than building the batch:
+#   637,000 rows of a backlog's join output (the batch's columns, mostly null) cached in 2.4-2.7 s against
+#   3.9-4.1 s compressed, and counted and written from the cache no slower (a scratch script, two runs each,
+#   2026-12-01T04:45Z, benchmarks/README.md). The cache lives only for its batch, so its size matters little.
 SPARK_SETTINGS = {
     **SESSION_SETTINGS,
     "spark.sql.optimizer.excludedRules": ",".join(
@@ -107,6 +108,7 @@ SPARK_SETTINGS = {
     ),
     "spark.sql.streaming.statefulOperator.allowMultiple": "false",
     "spark.sql.codegen.maxFields": "20",
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 # Read once, when the session starts (Spark's static SQL settings): the pipeline generated about 125
 # classes per micro-batch when it ran the contract as native expressions, more than the default cache of
@@ -141,21 +143,16 @@ class PipelineSettings:
     join_bound: str = "10 minutes"
 
 
-def registry_frame(spark: SparkSession, registry: Registry | None) -> DataFrame:
-    """The device registry as a small static DataFrame (empty when there is no registry)."""
-    rows = [
-        (device_id, d.site, d.region, d.model, d.alert_threshold_c)
-        for device_id, d in sorted((registry.devices if registry else {}).items())
-    ]
-    return spark.createDataFrame(rows, REGISTRY_SCHEMA)
-
-
 _SPARK_TYPES = {"string": T.StringType(), "bigint": T.LongType(), "int": T.IntegerType()}
 _SPARK_TYPES.update(double=T.DoubleType(), boolean=T.BooleanType())
-# The verdict and the curated fields, in the order and types `shared.contract.CURATED_FIELDS` gives them.
+# The verdict and the curated fields, in the order and types `shared.contract.CURATED_FIELDS` gives them; with
+# the enrichment's fields after them (`shared.contract.ENRICHED_FIELDS`) when a registry is applied too.
 CONTRACT_SCHEMA = T.StructType(
     [T.StructField(name, T.StringType()) for name in ("status", "reason", "reason_field")]
     + [T.StructField(name, _SPARK_TYPES[kind]) for name, kind in c.CURATED_FIELDS]
+)
+ENRICHED_SCHEMA = T.StructType(
+    CONTRACT_SCHEMA.fields + [T.StructField(name, _SPARK_TYPES[kind]) for name, kind in c.ENRICHED_FIELDS]
 )
 # A record without an arrival time (Kinesis always gives one; Glue's text __src_timestamp could fail to parse) is
 # judged as if it arrived at the last millisecond of year 9999, less the allowed skew: no real time is in its future,
@@ -164,21 +161,36 @@ CONTRACT_SCHEMA = T.StructType(
 _UNKNOWN_ARRIVAL_MS = 253_402_300_799_999 - c.FUTURE_SKEW_MS
 
 
-def verdict(data, arrival_ms):  # no type hints: PySpark 4 reads them to choose an Arrow UDF
-    """The contract's verdict on one record as a `CONTRACT_SCHEMA` row: the Firehose Lambda's own function."""
+def verdict(data, arrival_ms, registry=None):  # no type hints: PySpark 4 reads them to choose an Arrow UDF
+    """The contract's verdict on one record as a `CONTRACT_SCHEMA` row: the Firehose Lambda's own function.
+
+    With a `registry` (`shared.enrichment.Registry`), an `ENRICHED_SCHEMA` row: a record the contract accepts is
+    enriched by the Lambda's own lookup, as the Lambda enriches it; the others' enrichment fields are null.
+    """
+    names = c.ENRICHED_FIELD_NAMES if registry is not None else ()
     if data is None:  # no bytes to decode (Glue gave no text): refused as the native contract refused it
-        return (c.FAILED, c.NOT_UTF8, None, *[None] * len(c.CURATED_FIELD_NAMES))
-    return outcome_row(record.curate(bytes(data), _UNKNOWN_ARRIVAL_MS if arrival_ms is None else arrival_ms))
+        return (c.FAILED, c.NOT_UTF8, None, *[None] * (len(c.CURATED_FIELD_NAMES) + len(names)))
+    outcome = record.curate(bytes(data), _UNKNOWN_ARRIVAL_MS if arrival_ms is None else arrival_ms)
+    if registry is not None and outcome.status == c.OK:
+        registry.enrich(outcome.record)
+    return outcome_row(outcome, names)
 
 
-def outcome_row(outcome: record.Outcome) -> tuple:
-    """A `shared.record.Outcome` as a `CONTRACT_SCHEMA` row."""
+def outcome_row(outcome: record.Outcome, extra_fields: tuple[str, ...] = ()) -> tuple:
+    """A `shared.record.Outcome` as a `CONTRACT_SCHEMA` row, followed by its record's `extra_fields`."""
     values = outcome.record or {}
-    return (outcome.status, outcome.reason, outcome.field, *[values.get(name) for name in c.CURATED_FIELD_NAMES])
+    fields = (*c.CURATED_FIELD_NAMES, *extra_fields)
+    return (outcome.status, outcome.reason, outcome.field, *[values.get(name) for name in fields])
 
 
-def curate(raw: DataFrame) -> DataFrame:
+def curate(raw: DataFrame, registry: Registry | None = None) -> DataFrame:
     """Apply the shared contract to raw records (`data` binary, `arrival_ms`); add `event_ts` for watermarks.
+
+    With a `registry`, enrich the curated records too (`site`, `region`, `model`, `known_device`,
+    `device_alert`; an empty registry flags every device unknown), in the same UDF and by the same lookup
+    as the Lambda: a join with the registry cost every micro-batch a broadcast job and its planning (preparing a
+    1,500-event micro-batch's plan 0.51-0.53 s without it against 0.66-0.70 s; `python -m benchmarks.micro_batch`,
+    2026-12-01T04:50Z, benchmarks/README.md).
 
     A Python UDF over `shared.record.curate`, not the contract as native expressions (`shared.spark_columns`):
     a streaming query plans its whole plan again every micro-batch, and the native contract's expression tree,
@@ -186,36 +198,17 @@ def curate(raw: DataFrame) -> DataFrame:
     preparing (code generation) against 0.23 s and 0.46 s with the UDF; 4.13 s in all against 2.69 s, and
     10.86 s against 9.56 s at 20,000 events (`python -m benchmarks.micro_batch`, benchmarks/README.md).
     """
-    contract = F.udf(verdict, CONTRACT_SCHEMA)
+    if registry is None:
+        contract = F.udf(verdict, CONTRACT_SCHEMA)
+    else:
+
+        def enriched_verdict(data, arrival_ms):
+            return verdict(data, arrival_ms, registry)
+
+        contract = F.udf(enriched_verdict, ENRICHED_SCHEMA)
     checked = raw.select(*raw.columns, contract("data", "arrival_ms").alias("_verdict"))
     curated = checked.select(*raw.columns, "_verdict.*")
     return curated.withColumn("event_ts", F.expr("timestamp_millis(event_time_ms)"))
-
-
-def enrich(curated: DataFrame, registry: DataFrame) -> DataFrame:
-    """Left broadcast join with the registry: site, region, model, known_device, device_alert.
-
-    Matches `shared.enrichment.Registry.enrich`: an unknown device keeps its record with known_device
-    false and the other fields null; a known one gets device_alert = temperature >= its own threshold
-    (null when the record has no temperature).
-    """
-    lookup = registry.select(
-        F.col("device_id").alias("_registry_device_id"),
-        F.col("site"),
-        F.col("region"),
-        F.col("model"),
-        F.col("alert_threshold_c").alias("_alert_threshold_c"),
-    )
-    joined = curated.join(F.broadcast(lookup), curated["device_id"] == lookup["_registry_device_id"], "left_outer")
-    known = F.col("_registry_device_id").isNotNull()
-    return (
-        joined.withColumn("known_device", known)
-        .withColumn(
-            "device_alert",
-            F.when(known & F.col("temperature_c").isNotNull(), F.col("temperature_c") >= F.col("_alert_threshold_c")),
-        )
-        .drop("_registry_device_id", "_alert_threshold_c")
-    )
 
 
 def valid(enriched: DataFrame) -> DataFrame:
@@ -318,15 +311,17 @@ def maintenance_join(telemetry_side: DataFrame, maintenance_side: DataFrame, set
     )
 
 
-def assemble(raw: DataFrame, registry: DataFrame, settings: PipelineSettings) -> DataFrame:
+def assemble(raw: DataFrame, registry: Registry | None, settings: PipelineSettings) -> DataFrame:
     """The whole pipeline as one streaming DataFrame for `forEachBatch`, each row tagged with its `kind`.
 
-    `raw` has the columns of `SOURCE_COLUMNS`. Kinds: `record` (every input record, after the contract
-    and enrichment), `curated` (valid, de-duplicated), `device_window` and `maintenance_join`.
+    `raw` has the columns of `SOURCE_COLUMNS`; `registry` is the device registry (None: no registry, every
+    device unknown). Kinds: `record` (every input record, after the contract and enrichment), `curated` (valid,
+    de-duplicated), `device_window` and `maintenance_join`.
     """
     # Every branch starts from this one shuffle (see the module's docstring). Hash-partitioned on the
     # de-duplication keys, it is also the distribution de-duplication needs, so it adds no shuffle of its own.
-    shared = watermarked(enrich(curate(raw), registry), settings).repartition(F.col("event_id"), F.col("event_ts"))
+    judged = curate(raw, Registry({}) if registry is None else registry)
+    shared = watermarked(judged, settings).repartition(F.col("event_id"), F.col("event_ts"))
     records = shared.withColumn("kind", F.lit(RECORD))
     curated = deduplicate(valid(shared))
     branches = [

@@ -187,7 +187,7 @@ CURATED_FIELDS = (
 CURATED_FIELD_NAMES = tuple(name for name, _ in CURATED_FIELDS)
 
 # Enrichment with the device registry: added by both paths after the contract (Lambda: an in-memory
-# lookup; Glue: a broadcast join). Unknown devices are kept, with known_device false.
+# lookup; Glue: the same lookup in its contract UDF). Unknown devices are kept, with known_device false.
 ENRICHED_FIELDS = (
     ("site", "string"),
     ("region", "string"),

@@ -4,7 +4,7 @@ The registry is JSON Lines, one device per line with the fields of `shared.contr
 A curated record gains `site`, `region`, `model`, `known_device` and `device_alert` (its temperature
 at or above the device's own threshold). Records of unknown devices are kept: known_device is false
 and the other fields null. The Lambda looks devices up in memory (`Registry.enrich`); the Glue job
-joins with the same file (`glue_streaming.pipeline.enrich`); a test holds them to the same result.
+runs the same lookup in its contract UDF (`glue_streaming.pipeline.curate`); a test holds them to the same result.
 
 Standard library only, Python 3.10 (AWS Glue 4.0).
 """

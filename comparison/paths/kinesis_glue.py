@@ -168,7 +168,7 @@ def account(data: RunData) -> PathReport:
     late_ids = data.late_ids & set(expected.curated)
     capabilities = {
         "cleansing": capability(True, cleansing, len(expected.failed), "quarantine output with reasons"),
-        "enrichment": capability(True, enriched[0], enriched[1], "broadcast stream-static join"),
+        "enrichment": capability(True, enriched[0], enriched[1], "the Lambda's registry lookup, in the contract's UDF"),
         "dedup": capability(True, copies - counts["duplicates_delivered"], copies, "dropDuplicates"),
         "windowed_aggregates": capability(
             True, window_matches, len(closed), f"{len(closed)} of {len(windows)} windows closed by the end"

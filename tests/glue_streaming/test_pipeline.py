@@ -28,8 +28,8 @@ def raw_frame(spark, payloads):
 
 
 @pytest.fixture(scope="module")
-def registry(spark):
-    return pipeline.registry_frame(spark, Registry.from_json_lines(REGISTRY))
+def registry():
+    return Registry.from_json_lines(REGISTRY)
 
 
 def test_enrich_matches_the_lambdas_lookup(spark, registry):
@@ -39,7 +39,7 @@ def test_enrich_matches_the_lambdas_lookup(spark, registry):
         telemetry("c", "dev-x", T0, 99.0),  # unknown: kept, flagged
         maintenance("d", "dev-3", T0),  # known, no temperature: device_alert null
     ]
-    enriched = pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry)
+    enriched = pipeline.curate(raw_frame(spark, payloads), registry)
     got = {r["event_id"]: r.asDict() for r in enriched.collect()}
     lookup = Registry.from_json_lines(REGISTRY)
     for data in payloads:
@@ -50,8 +50,7 @@ def test_enrich_matches_the_lambdas_lookup(spark, registry):
 
 
 def test_an_empty_registry_keeps_every_record_as_unknown(spark):
-    empty = pipeline.registry_frame(spark, None)
-    rows = pipeline.enrich(pipeline.curate(raw_frame(spark, [telemetry("a", "dev-1", T0)])), empty).collect()
+    rows = pipeline.curate(raw_frame(spark, [telemetry("a", "dev-1", T0)]), Registry({})).collect()
     assert [(r["event_id"], r["known_device"], r["site"]) for r in rows] == [("a", False, None)]
 
 
@@ -77,7 +76,7 @@ def test_split_sends_each_record_to_exactly_one_place(spark, registry):
 
 def test_deduplicate_keeps_one_row_per_event(spark, registry):
     payloads = [telemetry("a", "dev-1", T0), telemetry("a", "dev-1", T0), telemetry("b", "dev-1", T0)]
-    enriched = pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry)
+    enriched = pipeline.curate(raw_frame(spark, payloads), registry)
     deduped = pipeline.deduplicate(pipeline.valid(pipeline.watermarked(enriched, SETTINGS)))
     assert sorted(r["event_id"] for r in deduped.collect()) == ["a", "b"]
 
@@ -92,7 +91,7 @@ def test_device_and_site_windows(spark, registry):
         maintenance("6", "dev-2", T0 + 7_000),  # not telemetry: not aggregated
         telemetry("7", "dev-3", T0 + 8_000, 5.0),  # site-b
     ]
-    enriched = pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry)
+    enriched = pipeline.curate(raw_frame(spark, payloads), registry)
     devices = pipeline.device_windows(pipeline.valid(enriched), SETTINGS)
     got = {
         (r["window_start_ms"], r["device_id"]): (
@@ -134,7 +133,7 @@ def test_maintenance_join_keeps_readings_within_the_bound_after(spark, registry)
         telemetry("after", "dev-1", T0 + 10 * MINUTE + 1),
         telemetry("other-device", "dev-2", T0 + MINUTE),
     ]
-    valid = pipeline.valid(pipeline.enrich(pipeline.curate(raw_frame(spark, payloads)), registry))
+    valid = pipeline.valid(pipeline.curate(raw_frame(spark, payloads), registry))
     joined = pipeline.maintenance_join(valid, valid, SETTINGS)
     got = sorted((r["maintenance_event_id"], r["event_id"], r["action"], r["seconds_after"]) for r in joined.collect())
     assert got == [

@@ -65,7 +65,7 @@ def run(spark, tmp_path_factory):
     base = tmp_path_factory.mktemp("stream")
     source, out, checkpoint = base / "in", base / "out", base / "checkpoint"
     source.mkdir()
-    registry = pipeline.registry_frame(spark, Registry.from_json_lines(REGISTRY))
+    registry = Registry.from_json_lines(REGISTRY)
     raw = spark.readStream.schema(RAW_SCHEMA).option("maxFilesPerTrigger", 1).parquet(str(source / "*"))
     manifests: list[dict] = []
     writer = storage.BatchWriter(str(out), str(checkpoint), on_batch=manifests.append)
@@ -202,7 +202,7 @@ def test_a_replayed_batch_rewrites_its_files(spark, tmp_path):
     checkpoint, out = tmp_path / "checkpoint", tmp_path / "out"
     (checkpoint / "offsets").mkdir(parents=True)
     (checkpoint / "offsets" / "0").write_text('v1\n{"batchWatermarkMs":0,"batchTimestampMs":0,"conf":{}}\n{}\n')
-    registry = pipeline.registry_frame(spark, Registry.from_json_lines(REGISTRY))
+    registry = Registry.from_json_lines(REGISTRY)
     rows = [(data, ARRIVAL, "shard-0", str(i)) for i, data in enumerate(FILES[0] + FILES[1])]
     batch = pipeline.assemble(spark.createDataFrame(rows, RAW_SCHEMA), registry, SETTINGS)
     writer = storage.BatchWriter(str(out), str(checkpoint))
@@ -218,7 +218,7 @@ def test_a_replay_leaves_no_files_of_outputs_it_leaves_empty(spark, tmp_path):
     checkpoint = tmp_path / "checkpoint"
     (checkpoint / "offsets").mkdir(parents=True)
     (checkpoint / "offsets" / "0").write_text('v1\n{"batchWatermarkMs":0,"batchTimestampMs":0,"conf":{}}\n{}\n')
-    registry = pipeline.registry_frame(spark, Registry.from_json_lines(REGISTRY))
+    registry = Registry.from_json_lines(REGISTRY)
 
     def batch(payloads):
         rows = [(data, ARRIVAL, "shard-0", str(i)) for i, data in enumerate(payloads)]
