@@ -5,11 +5,11 @@ The stream goes through these stages (the Glue entry and the local runner call `
 1. `curate`: the shared contract (status ok / dropped / failed, reason) and the device registry's
    enrichment, run by the Lambda's own functions (`shared.record.curate`, `shared.enrichment.Registry.enrich`)
    in one Python UDF; unknown devices are kept and flagged (`known_device` false);
-3. `watermarked`, `deduplicate`: a watermark on event time, then `dropDuplicates(event_id, event_ts)`: a
+2. `watermarked`, `deduplicate`: a watermark on event time, then `dropDuplicates(event_id, event_ts)`: a
    re-sent event carries the same event time, so its state expires with the watermark;
-4. `device_windows`: tumbling windows per device on event time (count, min, max, sum, avg temperature,
+3. `device_windows`: tumbling windows per device on event time (count, min, max, sum, avg temperature,
    alerts); `site_windows` rolls finished device windows up per site;
-5. `maintenance_join`: a stream-stream join of telemetry with the maintenance events of the same device,
+4. `maintenance_join`: a stream-stream join of telemetry with the maintenance events of the same device,
    for readings within a bound after the maintenance.
 
 Spark 3.3 runs one query per `forEachBatch`, so `assemble` unions the branches into one streaming
@@ -17,11 +17,10 @@ DataFrame, each row tagged with its `kind`, and `split_batch` separates a micro-
 plan is a tree, so each branch holds its own copy of the source and the contract; `assemble` ends their
 shared part with one shuffle, identical in every branch, which Spark then runs once per micro-batch and
 reuses (`ReusedExchange`): the source is read and the contract applied once, not once per branch. That
-takes two optimizer rules out of the job's sessions (`SPARK_SETTINGS`), which would otherwise make the
-branches' copies differ. Spark 3.3
-allows one streaming aggregation per query: the per-site rollup is therefore computed per micro-batch
-from the device windows, which is exact because every window of every device finalises in the same
-micro-batch (the one whose watermark passes the window's end).
+takes three optimizer rules out of the job's sessions (`SPARK_SETTINGS`), which would otherwise make the
+branches' copies differ. Spark 3.3 allows one streaming aggregation per query: the per-site rollup is
+therefore computed per micro-batch from the device windows, which is exact because every window of every
+device finalises in the same micro-batch (the one whose watermark passes the window's end).
 
 Events later than the watermark are not silently lost: de-duplication discards them, but the stateless
 `record` branch still carries every record, and `split_batch` picks out the valid ones at or below the
@@ -340,12 +339,12 @@ def assemble(raw: DataFrame, registry: Registry | None, settings: PipelineSettin
 # rather than Column objects because each Column built in Python is a call into the JVM, and in the batch function
 # those calls are paid every micro-batch (about 2 ms for `F.col("kind") == "record"` on this machine).
 def _output_rows(late_watermark_ms: int) -> dict[str, str]:
-    record = f"kind = '{RECORD}'"
+    is_record = f"kind = '{RECORD}'"
     return {
         "curated": f"kind = '{CURATED}'",
-        "late": f"{record} AND status = '{c.OK}' AND event_time_ms <= {int(late_watermark_ms)}",
-        "quarantine": f"{record} AND status = '{c.FAILED}'",
-        "dropped": f"{record} AND status = '{c.DROPPED}'",
+        "late": f"{is_record} AND status = '{c.OK}' AND event_time_ms <= {int(late_watermark_ms)}",
+        "quarantine": f"{is_record} AND status = '{c.FAILED}'",
+        "dropped": f"{is_record} AND status = '{c.DROPPED}'",
         "device_windows": f"kind = '{DEVICE_WINDOW}'",
         "maintenance_join": f"kind = '{MAINTENANCE_JOIN}'",
     }
