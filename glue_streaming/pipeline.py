@@ -29,7 +29,7 @@ batch's watermark as `late`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
@@ -361,22 +361,34 @@ _OUTPUT_COLUMNS = {
 
 
 def split_batch(
-    batch: DataFrame, late_watermark_ms: int, outputs: Iterable[str] = tuple(OUTPUTS)
+    batch: DataFrame,
+    late_watermark_ms: int,
+    outputs: Iterable[str] = tuple(OUTPUTS),
+    one_task: Collection[str] = (),
 ) -> dict[str, DataFrame]:
     """One micro-batch of `assemble`'s output, as the job's `outputs` (static DataFrames; by default all of them).
 
     `late_watermark_ms` is the watermark de-duplication used for this batch to discard late rows (see
-    `glue_streaming.storage.late_watermark_ms`): valid records at or below it are `late`.
+    `glue_streaming.storage.late_watermark_ms`): valid records at or below it are `late`. The outputs named in
+    `one_task` come in one partition (written by one task, as one file); the site rollup is then computed in that
+    one task too, without a shuffle of the device windows (0.22-0.38 s against 0.33-0.51 s for a small rollup
+    written from a cached batch, scratch script, 2026-12-01T06:05Z).
     """
     wanted = list(outputs)
-    if unknown := [name for name in wanted if name not in OUTPUTS]:
+    if unknown := [name for name in [*wanted, *one_task] if name not in OUTPUTS]:
         raise ValueError(f"no such output: {', '.join(unknown)} (outputs: {', '.join(OUTPUTS)})")
     rows = _output_rows(late_watermark_ms)
 
     def output(name: str) -> DataFrame:
-        return batch.filter(rows[name]).selectExpr(*_OUTPUT_COLUMNS[name])
+        frame = batch.filter(rows[name]).selectExpr(*_OUTPUT_COLUMNS[name])
+        return frame.coalesce(1) if name in one_task else frame
 
-    return {name: site_windows(output("device_windows")) if name == "site_windows" else output(name) for name in wanted}
+    def rollup() -> DataFrame:
+        devices = batch.filter(rows["device_windows"]).selectExpr(*DEVICE_WINDOW_COLUMNS)
+        # A single partition satisfies the aggregation's distribution, so Spark plans no shuffle for it.
+        return site_windows(devices.coalesce(1)) if "site_windows" in one_task else site_windows(devices)
+
+    return {name: rollup() if name == "site_windows" else output(name) for name in wanted}
 
 
 def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:

@@ -63,6 +63,7 @@ MANIFEST_FILE = "part-00000.json"
 # branch and shuffle partition (8 by default), and each task of a write costs its set-up and commit whether it
 # writes rows or not. The 4 writes of a 1,500-event micro-batch: 0.70 s against 1.06 s; a 20,000-event one's:
 # 1.94 s against 1.87 s, its larger outputs keeping every task (`python -m benchmarks.micro_batch`, 2026-12-01).
+# The site rollup is computed in one task when its input, the device windows, is that small.
 SMALL_OUTPUT_ROWS = 10_000
 ALLOW_MULTIPLE = "spark.sql.streaming.statefulOperator.allowMultiple"
 
@@ -170,10 +171,8 @@ class BatchWriter:
             for status in filesystem.globStatus(glob) or []:
                 filesystem.delete(status.getPath(), True)
 
-    def _write(self, name: str, frame: DataFrame, batch_id: int, rows: int) -> None:
+    def _write(self, name: str, frame: DataFrame, batch_id: int) -> None:
         _, form = OUTPUTS[name]
-        if rows <= SMALL_OUTPUT_ROWS:
-            frame = frame.coalesce(1)
         if name == "curated":
             # Dynamic overwrite replaces only the partitions this batch writes: a replay rewrites its own.
             frame.withColumn("batch_id", F.lit(batch_id)).write.mode("overwrite").option(
@@ -210,8 +209,11 @@ class BatchWriter:
         counts = pipeline.batch_counts(frozen, watermark)
         mark = phase("counts", mark)
         # Only the outputs with rows are built: each DataFrame built costs its analysis, every micro-batch.
-        for name, frame in pipeline.split_batch(frozen, watermark, [n for n in OUTPUTS if counts[n]]).items():
-            self._write(name, frame, batch_id, counts[name])
+        wanted = [name for name in OUTPUTS if counts[name]]
+        sizes = {**counts, "site_windows": counts["device_windows"]}
+        small = [name for name in wanted if sizes[name] <= SMALL_OUTPUT_ROWS]
+        for name, frame in pipeline.split_batch(frozen, watermark, wanted, small).items():
+            self._write(name, frame, batch_id)
             mark = phase(f"write_{name}", mark)
         manifest = {
             "batch_id": batch_id,

@@ -123,6 +123,23 @@ def test_device_and_site_windows(spark, registry):
     assert tuple(devices.columns) == pipeline.DEVICE_WINDOW_COLUMNS
 
 
+def test_a_small_site_rollup_is_computed_in_one_task_without_a_shuffle(spark, registry):
+    payloads = [telemetry(str(i), f"dev-{1 + i % 3}", T0 + i * 7_000, 20.0 + i) for i in range(12)]
+    devices = pipeline.device_windows(pipeline.valid(pipeline.curate(raw_frame(spark, payloads), registry)), SETTINGS)
+    batch = devices.withColumn("kind", F.lit(pipeline.DEVICE_WINDOW)).repartition(4)
+    spread = pipeline.split_batch(batch, T0, ["site_windows"])["site_windows"]
+    single = pipeline.split_batch(batch, T0, ["site_windows"], ["site_windows"])["site_windows"]
+    assert sorted(map(tuple, single.collect())) == sorted(map(tuple, spread.collect()))
+    assert len(single.collect()) == 4  # two sites (dev-1 and dev-2 at site-a, dev-3 at site-b) in two windows
+    assert single.rdd.getNumPartitions() == 1
+
+    def rollup_shuffles(frame):
+        # The rollup's shuffle is on its keys, which start with window_start (the device windows' on `window`).
+        return frame._jdf.queryExecution().executedPlan().toString().count("Exchange hashpartitioning(window_start")
+
+    assert rollup_shuffles(single) == 0 and rollup_shuffles(spread) > 0
+
+
 def test_maintenance_join_keeps_readings_within_the_bound_after(spark, registry):
     payloads = [
         maintenance("m", "dev-1", T0, action="replace-sensor"),
