@@ -188,8 +188,8 @@ def curate(raw: DataFrame, registry: Registry | None = None) -> DataFrame:
     With a `registry`, enrich the curated records too (`site`, `region`, `model`, `known_device`,
     `device_alert`; an empty registry flags every device unknown), in the same UDF and by the same lookup
     as the Lambda: a join with the registry cost every micro-batch a broadcast job and its planning (preparing a
-    1,500-event micro-batch's plan 0.51-0.53 s without it against 0.66-0.70 s; `python -m benchmarks.micro_batch`,
-    2026-12-01T04:50Z, benchmarks/README.md).
+    1,500-event micro-batch's plan 0.49-0.54 s with the lookup in the UDF against 0.54-0.62 s with the join;
+    `python -m benchmarks.micro_batch`, 2026-12-01T04:55Z, two runs each, benchmarks/README.md).
 
     A Python UDF over `shared.record.curate`, not the contract as native expressions (`shared.spark_columns`):
     a streaming query plans its whole plan again every micro-batch, and the native contract's expression tree,
@@ -379,16 +379,17 @@ def split_batch(
         raise ValueError(f"no such output: {', '.join(unknown)} (outputs: {', '.join(OUTPUTS)})")
     rows = _output_rows(late_watermark_ms)
 
-    def output(name: str) -> DataFrame:
+    def output(name: str, single: bool) -> DataFrame:
         frame = batch.filter(rows[name]).selectExpr(*_OUTPUT_COLUMNS[name])
-        return frame.coalesce(1) if name in one_task else frame
+        return frame.coalesce(1) if single else frame
 
-    def rollup() -> DataFrame:
-        devices = batch.filter(rows["device_windows"]).selectExpr(*DEVICE_WINDOW_COLUMNS)
-        # A single partition satisfies the aggregation's distribution, so Spark plans no shuffle for it.
-        return site_windows(devices.coalesce(1)) if "site_windows" in one_task else site_windows(devices)
+    def part(name: str) -> DataFrame:
+        if name == "site_windows":
+            # A single partition of device windows satisfies the rollup's distribution: Spark plans no shuffle.
+            return site_windows(output("device_windows", name in one_task))
+        return output(name, name in one_task)
 
-    return {name: rollup() if name == "site_windows" else output(name) for name in wanted}
+    return {name: part(name) for name in wanted}
 
 
 def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:

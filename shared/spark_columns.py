@@ -50,7 +50,7 @@ from shared import contract as c
 # - Runtime filters (a bloom filter or semi-join injected on a join's other side) trim the aliases of the
 #   contract's whole expression tree to decide where to inject: with the four branches of the Glue
 #   pipeline this ran Spark 4.3's driver out of memory (OutOfMemoryError in InjectRuntimeFilter, seen
-#   in `make bench`). The joins here (registry, maintenance) gain nothing from them.
+#   in `make bench`). The pipeline's join (maintenance) gains nothing from them.
 # The Glue job, which now runs the contract in a Python UDF, keeps these settings: none costs it anything, and
 # PushDownPredicates, excluded, would also make the branches' copies of its plan differ (`glue_streaming.pipeline`).
 SESSION_SETTINGS = {
