@@ -12,13 +12,14 @@ The stream goes through these stages (the Glue entry and the local runner call `
 4. `maintenance_join`: a stream-stream join of telemetry with the maintenance events of the same device,
    for readings within a bound after the maintenance.
 
-Spark 3.3 runs one query per `forEachBatch`, so `assemble` unions the branches into one streaming
-DataFrame, each row tagged with its `kind`, and `split_batch` separates a micro-batch again. A streaming
-plan is a tree, so each branch holds its own copy of the source and the contract; `assemble` ends their
-shared part with one shuffle, identical in every branch, which Spark then runs once per micro-batch and
-reuses (`ReusedExchange`): the source is read and the contract applied once, not once per branch. That
-takes three optimizer rules out of the job's sessions (`SPARK_SETTINGS`), which would otherwise make the
-branches' copies differ. Spark 3.3 allows one streaming aggregation per query: the per-site rollup is
+Spark 3.3 runs one query per `forEachBatch`, so `assemble` unions the branches into one streaming DataFrame,
+each row tagged with its `kind` and holding its branch's columns in one struct (`tagged`), and `split_batch`
+separates a micro-batch again. A streaming plan is a tree, so each branch holds its own copy of the source and
+the contract; `assemble` ends their shared part with one shuffle, identical in every branch, which Spark then
+runs once per micro-batch and reuses (`ReusedExchange`): the source is read and the contract applied once, not
+once per branch. That takes three optimizer rules out of the job's sessions (`SPARK_SETTINGS`), which would
+otherwise make the branches' copies differ.
+Spark 3.3 allows one streaming aggregation per query: the per-site rollup is
 therefore computed per micro-batch from the device windows, which is exact because every window of every
 device finalises in the same micro-batch (the one whose watermark passes the window's end).
 
@@ -44,6 +45,8 @@ from shared.spark_columns import SESSION_SETTINGS
 
 RECORD, CURATED, DEVICE_WINDOW, MAINTENANCE_JOIN = "record", "curated", "device_window", "maintenance_join"
 SOURCE_COLUMNS = ("data", "arrival_ms", "shard_id", "sequence_number")
+# What a `record` or `curated` row of `assemble` carries (in its struct `record`): the input and the judgement.
+RECORD_COLUMNS = (*SOURCE_COLUMNS, "status", "reason", "reason_field", *c.CURATED_FIELD_NAMES, *c.ENRICHED_FIELD_NAMES)
 CURATED_COLUMNS = (*c.CURATED_FIELD_NAMES, *c.ENRICHED_FIELD_NAMES, "arrival_ms", "shard_id", "sequence_number")
 QUARANTINE_COLUMNS = ("data_base64", "reason", "reason_field", "arrival_ms", "shard_id", "sequence_number")
 DROPPED_COLUMNS = ("event_id", "device_id", "event_type", "reason", "arrival_ms", "shard_id", "sequence_number")
@@ -326,24 +329,39 @@ def maintenance_join(telemetry_side: DataFrame, maintenance_side: DataFrame, set
     )
 
 
+def tagged(frame: DataFrame, kind: str, columns: Iterable[str], payload: str | None = None) -> DataFrame:
+    """`frame`'s rows as rows of `assemble`: their `kind`, and their `columns` in one struct, `payload` (the kind).
+
+    One struct per branch rather than the union of every branch's columns: Glue's forEachBatch caches each
+    micro-batch column by column, and a join row then filled 11 of the union's 43 columns, each null one appended to
+    the cache too. 637,000 rows of the join's shape cached in 1.3-2.0 s packed against 2.6-3.2 s spread, counted in
+    0.27 s against 0.63-0.85 s and written in 1.65-1.95 s against 2.2 s (a scratch script, two runs each after one
+    warm-up, 2026-12-01T07:41Z); scratch drains of the bench's backlog 18.7, 12.2, 11.3 s against 20.0, 15.5, 14.6 s
+    (three each after one warm-up, 07:46Z and 07:38Z, benchmarks/README.md).
+    """
+    fields = F.struct(*[F.col(name) for name in columns])
+    return frame.select(F.lit(kind).alias("kind"), fields.alias(payload or kind))
+
+
 def assemble(raw: DataFrame, registry: Registry | None, settings: PipelineSettings) -> DataFrame:
     """The whole pipeline as one streaming DataFrame for `forEachBatch`, each row tagged with its `kind`.
 
     `raw` has the columns of `SOURCE_COLUMNS`; `registry` is the device registry (None: no registry, every
-    device unknown). Kinds: `record` (every input record, after the contract and enrichment), `curated` (valid,
-    de-duplicated), `device_window` and `maintenance_join`.
+    device unknown). Kinds, and the struct column holding each kind's columns: `record` (every input record,
+    after the contract and enrichment; `RECORD_COLUMNS` in `record`), `curated` (valid, de-duplicated; the same
+    columns, in `record`), `device_window` (`DEVICE_WINDOW_COLUMNS` in `device_window`) and `maintenance_join`
+    (`JOIN_COLUMNS` in `maintenance_join`).
     """
     # Every branch starts from this one shuffle (see the module's docstring). Hash-partitioned on the
     # de-duplication keys, it is also the distribution de-duplication needs, so it adds no shuffle of its own.
     judged = curate(raw, Registry({}) if registry is None else registry)
     shared = watermarked(judged, settings).repartition(F.col("event_id"), F.col("event_ts"))
-    records = shared.withColumn("kind", F.lit(RECORD))
     curated = deduplicate(valid(shared))
     branches = [
-        records,
-        curated.withColumn("kind", F.lit(CURATED)),
-        device_windows(curated, settings).withColumn("kind", F.lit(DEVICE_WINDOW)),
-        maintenance_join(curated, curated, settings).withColumn("kind", F.lit(MAINTENANCE_JOIN)),
+        tagged(shared, RECORD, RECORD_COLUMNS),
+        tagged(curated, CURATED, RECORD_COLUMNS, RECORD),
+        tagged(device_windows(curated, settings), DEVICE_WINDOW, DEVICE_WINDOW_COLUMNS),
+        tagged(maintenance_join(curated, curated, settings), MAINTENANCE_JOIN, JOIN_COLUMNS),
     ]
     assembled = branches[0]
     for branch in branches[1:]:
@@ -358,21 +376,25 @@ def _output_rows(late_watermark_ms: int) -> dict[str, str]:
     is_record = f"kind = '{RECORD}'"
     return {
         "curated": f"kind = '{CURATED}'",
-        "late": f"{is_record} AND status = '{c.OK}' AND event_time_ms <= {int(late_watermark_ms)}",
-        "quarantine": f"{is_record} AND status = '{c.FAILED}'",
-        "dropped": f"{is_record} AND status = '{c.DROPPED}'",
+        "late": f"{is_record} AND {RECORD}.status = '{c.OK}' AND {RECORD}.event_time_ms <= {int(late_watermark_ms)}",
+        "quarantine": f"{is_record} AND {RECORD}.status = '{c.FAILED}'",
+        "dropped": f"{is_record} AND {RECORD}.status = '{c.DROPPED}'",
         "device_windows": f"kind = '{DEVICE_WINDOW}'",
         "maintenance_join": f"kind = '{MAINTENANCE_JOIN}'",
     }
 
 
+def _fields(payload: str, columns: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f"{payload}.{name}" for name in columns)
+
+
 _OUTPUT_COLUMNS = {
-    "curated": CURATED_COLUMNS,
-    "late": CURATED_COLUMNS,
-    "quarantine": ("base64(data) AS data_base64", *QUARANTINE_COLUMNS[1:]),
-    "dropped": DROPPED_COLUMNS,
-    "device_windows": DEVICE_WINDOW_COLUMNS,
-    "maintenance_join": JOIN_COLUMNS,
+    "curated": _fields(RECORD, CURATED_COLUMNS),
+    "late": _fields(RECORD, CURATED_COLUMNS),
+    "quarantine": (f"base64({RECORD}.data) AS data_base64", *_fields(RECORD, QUARANTINE_COLUMNS[1:])),
+    "dropped": _fields(RECORD, DROPPED_COLUMNS),
+    "device_windows": _fields(DEVICE_WINDOW, DEVICE_WINDOW_COLUMNS),
+    "maintenance_join": _fields(MAINTENANCE_JOIN, JOIN_COLUMNS),
 }
 
 
@@ -417,7 +439,7 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
     rows = {"records": f"kind = '{RECORD}'", **_output_rows(late_watermark_ms)}
     counts = [f"count(CASE WHEN {test} THEN 1 END) AS {name}" for name, test in rows.items()]
     # A set, not count(DISTINCT): a distinct aggregate costs the whole pass an extra shuffle.
-    site_keys = ", ".join(SITE_WINDOW_COLUMNS[:5])
+    site_keys = ", ".join(_fields(DEVICE_WINDOW, SITE_WINDOW_COLUMNS[:5]))
     sites = f"size(collect_set(CASE WHEN {rows['device_windows']} THEN struct({site_keys}) END)) AS site_windows"
     row = batch.selectExpr(*counts, sites).collect()[0]
     return {name: int(row[name]) for name in [*rows, "site_windows"]}

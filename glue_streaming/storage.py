@@ -199,9 +199,9 @@ class BatchWriter:
         if not (level.useMemory or level.useDisk):
             # Glue's forEachBatch persists the batch and counts it before calling this function (its default,
             # persistDataFrame "true"): the outputs then read Spark's columnar cache, which skips the cached
-            # blocks of other kinds (a union's partition holds one branch) and the columns an output does not
-            # use. Handed a batch nobody persisted, each output would run the stateful pipeline again: a local
-            # checkpoint computes it once. Its blocks are released with the DataFrame.
+            # blocks of other kinds (a union's partition holds one branch) and the other kinds' columns. Handed a
+            # batch nobody persisted, each output would run the stateful pipeline again: a local checkpoint
+            # computes it once. Its blocks are released with the DataFrame.
             frozen = batch.localCheckpoint(eager=True)
             mark = phase("pipeline", started)
         metadata = batch_metadata(spark, self.checkpoint_location, batch_id)

@@ -126,7 +126,7 @@ def test_device_and_site_windows(spark, registry):
 def test_a_small_site_rollup_is_computed_in_one_task_without_a_shuffle(spark, registry):
     payloads = [telemetry(str(i), f"dev-{1 + i % 3}", T0 + i * 7_000, 20.0 + i) for i in range(12)]
     devices = pipeline.device_windows(pipeline.valid(pipeline.curate(raw_frame(spark, payloads), registry)), SETTINGS)
-    batch = devices.withColumn("kind", F.lit(pipeline.DEVICE_WINDOW)).repartition(4)
+    batch = pipeline.tagged(devices, pipeline.DEVICE_WINDOW, pipeline.DEVICE_WINDOW_COLUMNS).repartition(4)
     spread = pipeline.split_batch(batch, T0, ["site_windows"])["site_windows"]
     single = pipeline.split_batch(batch, T0, ["site_windows"], ["site_windows"])["site_windows"]
     assert sorted(map(tuple, single.collect())) == sorted(map(tuple, spread.collect()))
