@@ -24,7 +24,8 @@ planned the batch: its trigger), `started_at_ms` (when this function began, afte
 prepared the batch's plan and, on Glue, after Glue's forEachBatch persisted and counted the batch, which
 computes the pipeline) and `committed_at_ms` (when the batch's outputs were all written), in epoch
 milliseconds; `phases_ms`, the milliseconds this function spent computing the pipeline (`pipeline`, only
-for a batch nobody persisted), counting (`counts`) and writing each output it wrote (`write_<output>`).
+for a batch nobody persisted), counting (`counts`), writing its outputs (`writes`: they are written at the same
+time) and writing each of them (`write_<output>`, from its start to its end, overlapping the others).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
+from pyspark import inheritable_thread_target
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -71,6 +74,13 @@ ALLOW_MULTIPLE = "spark.sql.streaming.statefulOperator.allowMultiple"
 def _spark_version(spark: SparkSession) -> tuple[int, int]:
     major, minor = spark.version.split(".")[:2]
     return int(major), int(minor)
+
+
+def _inheriting(spark: SparkSession, target: Callable) -> Callable:
+    """`target`, to run in another thread with a copy of this thread's Spark properties, taken now."""
+    if _spark_version(spark) >= (4, 0):  # PySpark 4 takes the session, to carry its tags too
+        return inheritable_thread_target(spark)(target)
+    return inheritable_thread_target(target)
 
 
 def read_text(spark: SparkSession, path: str) -> str:
@@ -171,7 +181,9 @@ class BatchWriter:
             for status in filesystem.globStatus(glob) or []:
                 filesystem.delete(status.getPath(), True)
 
-    def _write(self, name: str, frame: DataFrame, batch_id: int) -> None:
+    def _write(self, name: str, frame: DataFrame, batch_id: int) -> int:
+        """Write one output of batch `batch_id`; the milliseconds it took."""
+        started = self.clock()
         _, form = OUTPUTS[name]
         if name == "curated":
             # Dynamic overwrite replaces only the partitions this batch writes: a replay rewrites its own.
@@ -180,6 +192,7 @@ class BatchWriter:
             ).partitionBy("event_date", "event_hour", "batch_id").parquet(self.path(name))
         else:
             getattr(frame.write.mode("overwrite"), form)(self.path(name, batch_id))
+        return int((self.clock() - started) * 1000)
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         """Write one micro-batch; safe to call again with the same batch (a replay)."""
@@ -212,9 +225,19 @@ class BatchWriter:
         wanted = [name for name in OUTPUTS if counts[name]]
         sizes = {**counts, "site_windows": counts["device_windows"]}
         small = [name for name in wanted if sizes[name] <= SMALL_OUTPUT_ROWS]
-        for name, frame in pipeline.split_batch(frozen, watermark, wanted, small).items():
-            self._write(name, frame, batch_id)
-            mark = phase(f"write_{name}", mark)
+        frames = pipeline.split_batch(frozen, watermark, wanted, small)
+        # Each write is a Spark job whose driver-side work (planning, the commit) leaves the executors idle, and a
+        # small output's single task leaves a core idle: written at the same time, the jobs share the cores.
+        # Leaving the block waits for every write, so the manifest below is still written last, and a failed
+        # write fails the batch once the others have finished. Each write's thread gets its own copy of this
+        # thread's Spark properties (the query's job group, which stopping the query cancels; the SQL execution).
+        with ThreadPoolExecutor(max_workers=max(1, len(frames)), thread_name_prefix="write") as pool:
+            running = {
+                name: pool.submit(_inheriting(spark, self._write), name, frame, batch_id)
+                for name, frame in frames.items()
+            }
+        phases.update({f"write_{name}": future.result() for name, future in running.items()})
+        phase("writes", mark)
         manifest = {
             "batch_id": batch_id,
             "late_watermark_ms": watermark,

@@ -249,3 +249,21 @@ def test_a_replay_leaves_no_files_of_outputs_it_leaves_empty(spark, tmp_path):
         return sorted(p.relative_to(root).parent for p in root.rglob("part-*"))
 
     assert folders(replayed) == folders(fresh)
+
+
+def test_a_failed_write_fails_the_batch_after_the_other_writes_and_before_its_manifest(spark, tmp_path):
+    checkpoint, out = tmp_path / "checkpoint", tmp_path / "out"
+    (checkpoint / "offsets").mkdir(parents=True)
+    (checkpoint / "offsets" / "0").write_text('v1\n{"batchWatermarkMs":0,"batchTimestampMs":0,"conf":{}}\n{}\n')
+    out.mkdir()
+    # A file where the quarantine's folder belongs: that write fails, the batch's others do not.
+    (out / storage.OUTPUTS["quarantine"][0]).write_text("in the way")
+    rows = [(data, ARRIVAL, "shard-0", str(i)) for i, data in enumerate(FILES[0])]
+    batch = pipeline.assemble(spark.createDataFrame(rows, RAW_SCHEMA), Registry.from_json_lines(REGISTRY), SETTINGS)
+    with pytest.raises(Exception, match="quarantine"):
+        storage.BatchWriter(str(out), str(checkpoint))(batch, 0)
+    assert not (out / storage.MANIFESTS).exists()
+    written = outputs(spark, out)
+    assert sorted(r["event_id"] for r in written["curated"]) == ["a", "b", "m"]
+    assert [r["event_id"] for r in written["dropped"]] == ["hb-1"]
+    assert not list(out.rglob("_temporary"))
