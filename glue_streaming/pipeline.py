@@ -18,10 +18,9 @@ separates a micro-batch again. A streaming plan is a tree, so each branch holds 
 the contract; `assemble` ends their shared part with one shuffle, identical in every branch, which Spark then
 runs once per micro-batch and reuses (`ReusedExchange`): the source is read and the contract applied once, not
 once per branch. That takes three optimizer rules out of the job's sessions (`SPARK_SETTINGS`), which would
-otherwise make the branches' copies differ.
-Spark 3.3 allows one streaming aggregation per query: the per-site rollup is
-therefore computed per micro-batch from the device windows, which is exact because every window of every
-device finalises in the same micro-batch (the one whose watermark passes the window's end).
+otherwise make the branches' copies differ. Spark 3.3 allows one streaming aggregation per query: the per-site
+rollup is therefore computed per micro-batch from the device windows, which is exact because every window of
+every device finalises in the same micro-batch (the one whose watermark passes the window's end).
 
 Events later than the watermark are not silently lost: de-duplication discards them, but the stateless
 `record` branch still carries every record, and `split_batch` picks out the valid ones at or below the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -60,8 +61,17 @@ def outputs(spark, root: Path) -> dict[str, list[dict]]:
     return found
 
 
+class Run(NamedTuple):
+    found: dict[str, list[dict]]  # each output's rows
+    manifests: list[dict]
+    out: Path
+    plans: list[str]  # each micro-batch's physical plan
+    state: list[tuple[str, int]]  # rows each stateful operator holds after the last micro-batch
+    group_jobs: int  # Spark jobs run in the query's job group, which stopping the query cancels
+
+
 @pytest.fixture(scope="module")
-def run(spark, tmp_path_factory):
+def run(spark, tmp_path_factory) -> Run:
     base = tmp_path_factory.mktemp("stream")
     source, out, checkpoint = base / "in", base / "out", base / "checkpoint"
     source.mkdir()
@@ -95,14 +105,15 @@ def run(spark, tmp_path_factory):
             started[0].processAllAvailable()
     finally:
         started[0].stop()
-    # Rows each stateful operator holds after the last micro-batch (Spark names the join symmetricHashJoin).
+    # Spark names the join's state operator symmetricHashJoin.
     last = [p for p in started[0].recentProgress if p["stateOperators"]][-1]
     state = [(op.get("operatorName"), op["numRowsTotal"]) for op in last["stateOperators"]]
-    return outputs(spark, out), manifests, out, plans, state
+    group_jobs = len(spark.sparkContext.statusTracker().getJobIdsForGroup(str(started[0].runId)))
+    return Run(outputs(spark, out), manifests, out, plans, state, group_jobs)
 
 
 def test_curated_holds_each_valid_event_once(run):
-    found, _, _, _, _ = run
+    found = run.found
     assert sorted(r["event_id"] for r in found["curated"]) == ["a", "b", "c", "d", "m", "tick"]
     by_id = {r["event_id"]: r for r in found["curated"]}
     assert by_id["a"]["site"] == "site-a" and by_id["tick"]["known_device"] is False
@@ -110,19 +121,19 @@ def test_curated_holds_each_valid_event_once(run):
 
 
 def test_late_events_are_written_not_lost(run):
-    found, manifests, _, _, _ = run
+    found, manifests = run.found, run.manifests
     assert [r["event_id"] for r in found["late"]] == ["e"]
     assert sum(m["counts"]["late"] for m in manifests) == 1
 
 
 def test_quarantine_and_dropped(run):
-    found, _, _, _, _ = run
+    found = run.found
     assert [(r["reason"], r["data_base64"]) for r in found["quarantine"]] == [("not_json", "bm90IGpzb24gYXQgYWxs")]
     assert sorted(r["event_id"] for r in found["dropped"]) == ["hb-1", "hb-2", "hb-3"]
 
 
 def test_windows_close_once_the_watermark_passes(run):
-    found, _, _, _, _ = run
+    found = run.found
     devices = sorted(
         (r["window_start_ms"] - T0, r["device_id"], r["readings"], r["temperature_min"], r["temperature_max"])
         for r in found["device_windows"]
@@ -138,21 +149,28 @@ def test_windows_close_once_the_watermark_passes(run):
 
 
 def test_maintenance_join_across_batches(run):
-    found, _, _, _, _ = run
+    found = run.found
     assert [(r["maintenance_event_id"], r["event_id"], r["seconds_after"]) for r in found["maintenance_join"]] == [
         ("m", "c", 175.0)
     ]
 
 
 def test_the_join_drops_its_state_once_the_watermark_passes_the_bound(run):
-    *_, state = run
+    state = run.state
     # The watermark ends at T0 + 48 min: every maintenance event's bound has passed, and every reading is older than
     # any maintenance event still to come, but "tick" (T0 + 50 min).
     assert dict(state)["symmetricHashJoin"] == 1
 
 
+def test_every_write_runs_in_the_query_s_job_group(run):
+    # The outputs are written from threads of their own: each carries the query's job group, as the batch
+    # function's thread does. Per micro-batch with rows: Glue's persist and count, the counts, one job per write.
+    writes = sum(len([name for name in m["phases_ms"] if name.startswith("write_")]) for m in run.manifests)
+    assert run.group_jobs >= 2 * len(run.manifests) + writes
+
+
 def test_every_batch_has_a_manifest_with_its_counts(run):
-    found, manifests, out, _, _ = run
+    found, manifests, out = run.found, run.manifests, run.out
     on_disk = sorted(
         json.loads(line)["batch_id"]
         for path in (out / storage.MANIFESTS).glob("batch_id=*/part-*")
@@ -167,7 +185,7 @@ def test_every_batch_has_a_manifest_with_its_counts(run):
 def test_a_small_output_is_one_file_per_batch(run):
     # Up to storage.SMALL_OUTPUT_ROWS rows, one task writes an output: each batch's folder (and each of curated's
     # partitions) holds one file, not one per partition of the micro-batch.
-    _, _, out, _, _ = run
+    out = run.out
     folders: dict[Path, list[str]] = {}
     for part in out.rglob("part-*"):
         folders.setdefault(part.parent, []).append(part.name)
@@ -176,7 +194,7 @@ def test_a_small_output_is_one_file_per_batch(run):
 
 def test_each_micro_batch_reads_the_source_and_applies_the_contract_once(run):
     """The branches share one shuffle of the contract's output (`pipeline.assemble`): one scan per batch."""
-    _, _, _, plans, _ = run
+    plans = run.plans
     reading = [plan for plan in plans if "FileScan parquet" in plan]
     assert reading, "no micro-batch read the source"
     for plan in reading:
