@@ -293,7 +293,8 @@ def exact_interval(interval: str) -> Column:
     instant. The optimizer folds the expression into a literal, which the join's state clean-up reads as it reads
     the day-time one (a test checks the join's state is dropped). With it, the join's tasks in a scratch drain of the
     bench's backlog took 3.5-5.3 s against 4.7-5.9 s, the drains 20.0, 15.5, 14.6 s against 21.5, 17.9, 16.9 s
-    (three each after one warm-up, 2026-12-01T07:36Z and 07:40Z, benchmarks/README.md).
+    (three each after one warm-up, 2026-12-01T07:36Z and 07:40Z, benchmarks/README.md). A calendar interval's
+    seconds are a decimal(18, 6): up to 277,777,777 hours (the template's GlueJoinBound takes at most 9,999,999).
     """
     micros = f"unix_micros(timestamp_micros(0) + INTERVAL {interval})"
     return F.expr(f"make_interval(0, 0, 0, 0, 0, 0, {micros} / 1000000)")

@@ -140,6 +140,14 @@ def test_a_small_site_rollup_is_computed_in_one_task_without_a_shuffle(spark, re
     assert rollup_shuffles(single) == 0 and rollup_shuffles(spread) > 0
 
 
+@pytest.mark.parametrize("bound", ["1 second", "10 minutes", "36 hours", "9999999 hours"])
+def test_the_join_bound_adds_the_same_time_as_a_day_time_interval(spark, bound):
+    frame = spark.createDataFrame([(T0 * 1000,)], "micros long").selectExpr("timestamp_micros(micros) AS ts")
+    exact = (F.col("ts") + pipeline.exact_interval(bound)).alias("exact")
+    exact, day_time = frame.select(exact, F.expr(f"ts + INTERVAL {bound}")).first()
+    assert exact == day_time
+
+
 def test_maintenance_join_keeps_readings_within_the_bound_after(spark, registry):
     payloads = [
         maintenance("m", "dev-1", T0, action="replace-sensor"),

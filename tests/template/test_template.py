@@ -159,6 +159,12 @@ def test_the_glue_jobs_arguments_resolve_as_the_entry_script_and_the_local_runne
     for bad in ("0", "2.5", "-1", "ten"):
         with pytest.raises(TemplateError, match="GlueShufflePartitions"):
             Template(overrides={"GlueShufflePartitions": bad})
+    # The job adds its join bound as a calendar interval of seconds (pipeline.exact_interval), which holds up to
+    # 277,777,777 hours: the template takes at most seven digits.
+    longest = Template(overrides={"GlueJoinBound": "9999999 hours"}).resource("GlueStreamingJob")
+    assert longest["DefaultArguments"]["--join_bound"] == "9999999 hours"
+    with pytest.raises(TemplateError, match="GlueJoinBound"):
+        Template(overrides={"GlueJoinBound": "300000000 hours"})
     for flag in ("--enable-metrics", "--enable-continuous-cloudwatch-log", "--enable-glue-datacatalog"):
         assert arguments[flag] == "true"
     tuned = Template(overrides={"GlueWindowSizeSeconds": 10, "GlueStartingPosition": "LATEST"})
