@@ -1,7 +1,10 @@
 """Reading what the Glue job wrote (the layout of `glue_streaming.storage`), without Spark.
 
 Only batches with a manifest count: a batch without one was interrupted, and its replay will rewrite
-its files. Parquet is read with pyarrow, JSON Lines with the standard library.
+its files. As Spark's readers do, files under a folder whose name starts with "_" or "." are not data: a write
+stages its files there (`_temporary`, and `.spark-staging-*` for the curated output's dynamic overwrite), and a
+job killed while writing leaves them behind, partly written. Parquet is read with pyarrow, JSON Lines with the
+standard library.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ def _batch_of(path: Path) -> int | None:
     return None
 
 
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
+
+
 def _partition_values(path: Path, root: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for part in path.relative_to(root).parts[:-1]:
@@ -54,7 +61,7 @@ def read_output(root: Path, name: str, committed: set[int] | None = None) -> lis
     rows: list[dict[str, Any]] = []
     pattern = "part-*.parquet" if form == "parquet" else "part-*.json"
     for path in sorted(folder.rglob(pattern)):
-        if _batch_of(path) not in committed:
+        if _batch_of(path) not in committed or _hidden(path, folder):
             continue
         extra = _partition_values(path, folder)
         if form == "parquet":

@@ -173,9 +173,11 @@ class BatchWriter:
         return True
 
     def _clear(self, spark: SparkSession, batch_id: int) -> None:
-        """Delete every file an earlier attempt of batch `batch_id` wrote: its outputs and its manifest."""
+        """Delete every file an earlier attempt of batch `batch_id` wrote: its outputs, what it staged, its manifest."""
         patterns = [self.path(name, batch_id) for name in OUTPUTS if name != "curated"]
         patterns += [f"{self.path('curated')}/*/*/batch_id={batch_id}", self.path(MANIFESTS, batch_id)]
+        # What a killed attempt's dynamic overwrite of curated staged, partly written (its job's folder).
+        patterns.append(f"{self.path('curated')}/.spark-staging-*")
         for pattern in patterns:
             filesystem, glob = _filesystem(spark, pattern)
             for status in filesystem.globStatus(glob) or []:

@@ -237,6 +237,10 @@ def test_a_replayed_batch_rewrites_its_files(spark, tmp_path):
     writer(batch, 0)
     first = sorted(p.relative_to(out).parent for p in out.rglob("part-*"))
     first_rows = outputs(spark, out)
+    # What an attempt killed during its curated write leaves: its dynamic overwrite's staging folder.
+    staged = out / "curated/.spark-staging-killed/event_date=2025-11-28/event_hour=16/batch_id=0"
+    staged.mkdir(parents=True)
+    (staged / "part-00000-killed.c000.snappy.parquet").write_bytes(b"PAR1 cut short")
     writer(batch, 0)
     assert sorted(p.relative_to(out).parent for p in out.rglob("part-*")) == first
     assert outputs(spark, out) == first_rows
