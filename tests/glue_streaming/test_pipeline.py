@@ -257,3 +257,24 @@ def test_batch_counts_equal_the_rows_of_every_output(spark, registry):
     parts = pipeline.split_batch(batch, late_watermark_ms=T0 + MINUTE)
     assert counts == {"records": len(payloads), **{name: frame.count() for name, frame in parts.items()}}
     assert counts["site_windows"] == 4
+
+
+def test_batch_counts_read_the_whole_batch_in_one_task(spark, registry):
+    payloads = [telemetry(str(n), f"dev-{n % 3 + 1}", T0 + n * 1_000, 20.0) for n in range(20)]
+    batch = pipeline.assemble(raw_frame(spark, payloads), registry, SETTINGS).persist()
+    try:
+        assert batch.rdd.getNumPartitions() > 1
+        batch.count()  # as Glue's forEachBatch does before the batch function
+        spark.sparkContext.setJobGroup("batch-counts", "the counts of one batch")
+        try:
+            counts = pipeline.batch_counts(batch, late_watermark_ms=T0)
+        finally:
+            spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        tracker = spark.sparkContext.statusTracker()
+        jobs = tracker.getJobIdsForGroup("batch-counts")
+        stages = [tracker.getStageInfo(stage) for job in jobs for stage in tracker.getJobInfo(job).stageIds]
+        ran = [stage for stage in stages if stage is not None and stage.numCompletedTasks]
+    finally:
+        batch.unpersist()
+    assert counts["records"] == 20
+    assert (len(jobs), len(ran), ran[0].numCompletedTasks) == (1, 1, 1)
