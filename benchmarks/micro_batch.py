@@ -13,6 +13,12 @@ batch's plan; from it to the writer's start, Glue's persist and count, which com
 state stores and the source read) and from the pipeline's manifests (`phases_ms`: the counts, the writes,
 which run at the same time, and each output's write). Medians over the micro-batches after the first two
 (code generation and class loading). Spark's jobs, stages and tasks per micro-batch are counted from its status tracker.
+
+Both queries are measured in a warm JVM, as a streaming job runs for hours: the session first runs the pipeline on a
+stream of its own for WARM_UP_BATCHES micro-batches of about 1,500 events, and the note gives that warm-up's first
+and last micro-batches. HotSpot compiles Spark's code as it gets hot, for about a minute of micro-batches: the
+compiler threads took 0.75 of a core 45 s into a run, and a 1,500-event micro-batch took 3.2-4.4 s in the first 5,
+2.0-2.4 s from the 21st on (2026-12-01T11:15Z).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from shared.enrichment import Registry
 SIZES = (1_500, 20_000)
 BATCHES = 6
 WARM_UP = 2
+WARM_UP_BATCHES = 30
+WARM_UP_SIZE = 1_500
 SHARDS = 2
 PROGRESS_PARTS = ("triggerExecution", "queryPlanning", "addBatch", "latestOffset", "walCommit", "commitOffsets")
 BENCH = "glue micro-batch (local Spark, kinesalite)"
@@ -60,13 +68,15 @@ def _spark_work(spark, run_id: str) -> dict[str, int]:
     return {"jobs": len(jobs), "stages": len(ran), "tasks": sum(info.numCompletedTasks for info in ran)}
 
 
-def _run(spark, frame, batch_function, checkpoint: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Run a query until BATCHES micro-batches held records; their progress and the query's Spark work."""
+def _run(
+    spark, frame, batch_function, checkpoint: Path, batches: int = BATCHES
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Run a query until `batches` micro-batches held records; their progress and the query's Spark work."""
     query = frame.writeStream.foreachBatch(batch_function).option("checkpointLocation", str(checkpoint)).start()
     try:
         while True:
             busy = [p for p in query.recentProgress if p["numInputRows"] > 0]
-            if len(busy) >= BATCHES:
+            if len(busy) >= batches:
                 break
             if query.exception() is not None:
                 raise RuntimeError(f"the benchmark's query failed: {query.exception()}")
@@ -74,7 +84,7 @@ def _run(spark, frame, batch_function, checkpoint: Path) -> tuple[list[dict[str,
     finally:
         query.stop()
     work = _spark_work(spark, str(query.runId))
-    return busy[:BATCHES], {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}
+    return busy[:batches], {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}
 
 
 def _median(values) -> float:
@@ -86,23 +96,24 @@ def _parts(progress: list[dict[str, Any]]) -> dict[str, float]:
     return {part: _median([p["durationMs"].get(part, 0) for p in steady]) / 1000 for part in PROGRESS_PARTS}
 
 
-def measure(spark, endpoint: str, kinesis, folder: Path, size: int) -> tuple[list[Row], str]:
-    """The baseline and pipeline rows for micro-batches of about `size` events, and a note of the parts."""
+def _preload(kinesis, stream: str, size: int, batches: int) -> WorkloadConfig:
+    """A stream of SHARDS shards holding a workload of about `size` events per 10 seconds, for `batches` batches."""
+    create_stream(kinesis, stream, shards=SHARDS)
+    config = WorkloadConfig(seed=41, rate=size / 10, duration_s=10 * (batches + 1), late_fraction=0.0)
+    KinesisProducer(kinesis, stream).send(list(generate(config, now_ms())))
+    return config
+
+
+def _pipeline(
+    spark, endpoint: str, folder: Path, stream: str, config: WorkloadConfig, per_shard: int, batches: int
+) -> tuple[list[dict[str, Any]], dict[str, int], dict[int, int]]:
+    """Run the Glue job's pipeline on `stream`, `per_shard` records a shard per micro-batch, for `batches` micro-batches
+    with records, as the job runs it.
+
+    Its progress, its Spark work and, per micro-batch, when Spark called the batch function (epoch ms)."""
     from comparison.local.glue_stand_in.batches import glue_batch_function
     from glue_streaming import pipeline, storage
 
-    stream = f"micro-batch-{size}"
-    create_stream(kinesis, stream, shards=SHARDS)
-    config = WorkloadConfig(seed=41, rate=size / 10, duration_s=10 * (BATCHES + 1), late_fraction=0.0)
-    KinesisProducer(kinesis, stream).send(list(generate(config, now_ms())))
-    per_shard = size // SHARDS
-
-    def baseline_batch(batch, batch_id: int) -> None:
-        batch.write.mode("overwrite").parquet(str(folder / stream / "baseline" / f"batch_id={batch_id}"))
-
-    base_progress, base_work = _run(
-        spark, _source(spark, endpoint, stream, per_shard), baseline_batch, folder / stream / "baseline-checkpoint"
-    )
     registry = Registry.from_json_lines(registry_json_lines(build_registry(config)))
     settings = pipeline.PipelineSettings("10 seconds", "30 seconds", "10 minutes")
     frame = pipeline.assemble(_source(spark, endpoint, stream, per_shard), registry, settings)
@@ -114,7 +125,37 @@ def measure(spark, endpoint: str, kinesis, folder: Path, size: int) -> tuple[lis
         called_ms[batch_id] = int(time.time() * 1000)
         glue_function(batch, batch_id)
 
-    pipe_progress, pipe_work = _run(spark, frame, batch_function, checkpoint)
+    progress, work = _run(spark, frame, batch_function, checkpoint, batches)
+    return progress, work, called_ms
+
+
+def warm_up(spark, endpoint: str, kinesis, folder: Path) -> str:
+    """Run the pipeline for WARM_UP_BATCHES micro-batches of about WARM_UP_SIZE events; a note of how long they took."""
+    stream = "micro-batch-warm-up"
+    started = time.monotonic()
+    config = _preload(kinesis, stream, WARM_UP_SIZE, WARM_UP_BATCHES)
+    progress, _, _ = _pipeline(spark, endpoint, folder, stream, config, WARM_UP_SIZE // SHARDS, WARM_UP_BATCHES)
+    seconds = [p["durationMs"]["triggerExecution"] / 1000 for p in progress]
+    return (
+        f"glue micro-batch warm-up: {len(seconds)} micro-batches of about {WARM_UP_SIZE:,} events in "
+        f"{time.monotonic() - started:.0f} s; the first {seconds[0]:.2f} s, the 2nd to 5th "
+        f"{_median(seconds[1:5]):.2f} s (median), the last five {_median(seconds[-5:]):.2f} s."
+    )
+
+
+def measure(spark, endpoint: str, kinesis, folder: Path, size: int) -> tuple[list[Row], str]:
+    """The baseline and pipeline rows for micro-batches of about `size` events, and a note of the parts."""
+    stream = f"micro-batch-{size}"
+    config = _preload(kinesis, stream, size, BATCHES)
+    per_shard = size // SHARDS
+
+    def baseline_batch(batch, batch_id: int) -> None:
+        batch.write.mode("overwrite").parquet(str(folder / stream / "baseline" / f"batch_id={batch_id}"))
+
+    base_progress, base_work = _run(
+        spark, _source(spark, endpoint, stream, per_shard), baseline_batch, folder / stream / "baseline-checkpoint"
+    )
+    pipe_progress, pipe_work, called_ms = _pipeline(spark, endpoint, folder, stream, config, per_shard, BATCHES)
 
     events = int(_median([p["numInputRows"] for p in pipe_progress[WARM_UP:]]))
     base_parts, pipe_parts = _parts(base_progress), _parts(pipe_progress)
@@ -159,6 +200,7 @@ def rows(spark, sizes: tuple[int, ...] = SIZES) -> tuple[list[Row], list[str]]:
     try:
         with Kinesalite() as server:
             kinesis = client("kinesis", server.endpoint)
+            notes.append(warm_up(spark, server.endpoint, kinesis, folder))
             for size in sizes:
                 size_rows, note = measure(spark, server.endpoint, kinesis, folder, size)
                 measured += size_rows
