@@ -439,8 +439,8 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
     One task reads the whole (cached) batch: a task per partition of it (one per branch and shuffle partition)
     deserialised the batch's whole lineage each, and a second stage merged their counts. A 1,500-event micro-batch
     counted in 0.15-0.19 s against 0.34-0.47 s (`python -m benchmarks.micro_batch --size 1500`, runs alternated,
-    2026-12-01T10:40Z); a 60,574-event backlog's micro-batch, whose join gives 637,533 rows, in 0.59-0.88 s against
-    0.84-1.42 s (scratch drains, three each, 11:12Z and 11:15Z).
+    2026-12-01T10:38Z to 10:42Z); a 60,574-event backlog's micro-batch, whose join gives 637,533 rows, in 0.59-0.88 s
+    against 0.84-1.42 s (scratch drains, three each, 11:03Z and 11:07Z).
     """
     rows = {"records": f"kind = '{RECORD}'", **_output_rows(late_watermark_ms)}
     counts = [f"count(CASE WHEN {test} THEN 1 END) AS {name}" for name, test in rows.items()]
