@@ -17,8 +17,8 @@ which run at the same time, and each output's write). Medians over the micro-bat
 Both queries are measured in a warm JVM, as a streaming job runs for hours: the session first runs the pipeline on a
 stream of its own for WARM_UP_BATCHES micro-batches of about 1,500 events, and the note gives that warm-up's first
 and last micro-batches. HotSpot compiles Spark's code as it gets hot, for about a minute of micro-batches: the
-compiler threads took 0.75 of a core 45 s into a run, and a 1,500-event micro-batch took 3.2-4.4 s in the first 5,
-2.0-2.4 s from the 21st on (2026-12-01T11:17Z).
+compiler threads took 0.75 of a core 45 s into a run, and a 1,500-event micro-batch took 3.2-4.4 s in the 2nd to
+5th, 2.0-2.4 s from the 21st on (2026-12-01T11:17Z).
 """
 
 from __future__ import annotations
