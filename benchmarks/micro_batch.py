@@ -18,7 +18,7 @@ Both queries are measured in a warm JVM, as a streaming job runs for hours: the 
 stream of its own for WARM_UP_BATCHES micro-batches of about 1,500 events, and the note gives that warm-up's first
 and last micro-batches. HotSpot compiles Spark's code as it gets hot, for about a minute of micro-batches: the
 compiler threads took 0.75 of a core 45 s into a run, and a 1,500-event micro-batch took 3.2-4.4 s in the 2nd to
-5th, 2.0-2.4 s from the 21st on (2026-12-01T11:17Z).
+5th, 1.9-2.4 s from the 21st on (2026-12-01T11:17Z).
 """
 
 from __future__ import annotations
