@@ -23,13 +23,15 @@ class ServerError(RuntimeError):
     """A local server could not be started."""
 
 
-def client(service: str, endpoint: str, **config):
-    """A boto3 client for a local endpoint, with fixed test credentials."""
+def client(service: str, endpoint: str, session: boto3.session.Session | None = None, **config):
+    """A boto3 client for a local endpoint, with fixed test credentials (from `session`, if given)."""
     options = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 5, "read_timeout": 30}
     options.update(config)
     if service == "s3":
         options["s3"] = {"addressing_style": "path"}
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, config=Config(**options), **CREDENTIALS)
+    return (session or boto3).client(
+        service, endpoint_url=endpoint, region_name=REGION, config=Config(**options), **CREDENTIALS
+    )
 
 
 def free_port() -> int:

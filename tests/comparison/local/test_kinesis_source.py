@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from comparison.local.kinesis_source import (
     ShardRange,
     read_range,
 )
-from comparison.local.servers import client, create_stream
+from comparison.local.servers import client, create_stream, read_stream
 
 pytestmark = pytest.mark.slow
 
@@ -109,6 +110,22 @@ def test_a_per_shard_limit_bounds_each_shard(stream):
     rows = read_batch(source, start, source.latestOffset(start))
     per_shard = {shard: sum(1 for r in rows if r["shard_id"] == shard) for shard in {r["shard_id"] for r in rows}}
     assert per_shard and all(count <= 20 for count in per_shard.values())
+
+
+def test_without_a_row_limit_the_shards_are_read_ahead_at_the_same_time(stream, monkeypatch):
+    put(stream, 40)
+    source = reader(stream)
+    start = source.initialOffset()
+    # Each shard's read-ahead waits for the other's to begin: read one after the other, the wait times out.
+    both = threading.Barrier(2, timeout=10)
+    read_ahead = source._read_ahead
+
+    def meeting(*args, **kwargs):
+        both.wait()
+        return read_ahead(*args, **kwargs)
+
+    monkeypatch.setattr(source, "_read_ahead", meeting)
+    assert len(read_batch(source, start, source.latestOffset(start))) == 40
 
 
 def test_without_a_start_the_reader_goes_on_from_the_batch_it_planned(stream):
@@ -198,6 +215,31 @@ def test_arrival_times_and_keys_come_through(stream):
     start = source.initialOffset()
     rows = read_batch(source, start, source.latestOffset(start))
     assert all(r["arrival_ms"] > 1_700_000_000_000 and r["partition_key"].startswith("key-") for r in rows)
+
+
+def test_arrival_times_are_the_instants_botocore_gives(stream):
+    put(stream, 20)
+    default = read_stream(stream["kinesis"], stream["name"])
+    expected = {
+        r["SequenceNumber"]: int(r["ApproximateArrivalTimestamp"].timestamp() * 1000)
+        for rs in default.values()
+        for r in rs
+    }
+    source = reader(stream)
+    start = source.initialOffset()
+    rows = read_batch(source, start, source.latestOffset(start))
+    assert {r["sequence_number"]: r["arrival_ms"] for r in rows} == expected
+
+
+@pytest.mark.parametrize(
+    "value", [1_764_590_400, 1_764_590_400.123456, 1_764_590_400.9999996, "2026-12-01T13:20:00.5Z"]
+)
+def test_the_arrival_time_parser_agrees_with_botocores(value):
+    from botocore.utils import parse_timestamp
+
+    parsed = kinesis_source.arrival_time(value)
+    assert parsed == parse_timestamp(value)
+    assert parsed.timestamp() == parse_timestamp(value).timestamp()
 
 
 def test_latest_starts_after_what_is_already_there(stream):
