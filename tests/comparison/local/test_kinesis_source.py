@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from comparison import kpl
-from comparison.local import kinesis_source, kinesis_spill
+from comparison.local import kinesis_client, kinesis_source, kinesis_spill
 from comparison.local.kinesis_source import (
     KinesisSourceError,
     KinesisStreamReader,
@@ -167,7 +167,7 @@ def test_the_executors_take_the_drivers_read_ahead_and_read_kinesis_without_it(s
         raise AssertionError("read Kinesis although the driver's file was there")
 
     with monkeypatch.context() as patched:
-        patched.setattr(kinesis_source, "_shared_client", no_kinesis)
+        patched.setattr(kinesis_source, "shared_client", no_kinesis)
         patched.setattr(kinesis_spill, "CACHE", kinesis_spill.ReadCache(kinesis_spill.CACHE_BYTES))
         spilled = [row for part in parts for batch in source.read(part) for row in batch.to_pylist()]
     # The same ranges without the files (an executor on another machine, or a replay): read from Kinesis.
@@ -237,7 +237,7 @@ def test_arrival_times_are_the_instants_botocore_gives(stream):
 def test_the_arrival_time_parser_agrees_with_botocores(value):
     from botocore.utils import parse_timestamp
 
-    parsed = kinesis_source.arrival_time(value)
+    parsed = kinesis_client.arrival_time(value)
     assert parsed == parse_timestamp(value)
     assert parsed.timestamp() == parse_timestamp(value).timestamp()
 
