@@ -33,27 +33,18 @@ from typing import Any
 
 from benchmarks.harness import Row
 from comparison.glue_outputs import manifests, triggered_ms
-from comparison.local.servers import Kinesalite, client, create_stream
-from comparison.producer import KinesisProducer, now_ms
-from comparison.workload import WorkloadConfig, build_registry, generate, registry_json_lines
-from shared.enrichment import Registry
+from comparison.local import glue_warm_up
+from comparison.local.glue_warm_up import SHARDS, glue_source, preload, run_pipeline, run_query
+from comparison.local.servers import Kinesalite, client
+from comparison.workload import WorkloadConfig
 
 SIZES = (1_500, 20_000)
 BATCHES = 6
 WARM_UP = 2
 WARM_UP_BATCHES = 30
 WARM_UP_SIZE = 1_500
-SHARDS = 2
 PROGRESS_PARTS = ("triggerExecution", "queryPlanning", "addBatch", "latestOffset", "walCommit", "commitOffsets")
 BENCH = "glue micro-batch (local Spark, kinesalite)"
-
-
-def _source(spark, endpoint: str, stream: str, per_shard: int):
-    from comparison.local.glue_stand_in.kinesis import KinesisRead, glue_frame
-    from glue_streaming import pipeline
-
-    read = KinesisRead(stream, "us-east-1", endpoint, "TRIM_HORIZON", None, per_shard, True, None, True)
-    return pipeline.from_glue_kinesis(glue_frame(spark, read))
 
 
 def _spark_work(spark, run_id: str) -> dict[str, int]:
@@ -72,19 +63,9 @@ def _run(
     spark, frame, batch_function, checkpoint: Path, batches: int = BATCHES
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Run a query until `batches` micro-batches held records; their progress and the query's Spark work."""
-    query = frame.writeStream.foreachBatch(batch_function).option("checkpointLocation", str(checkpoint)).start()
-    try:
-        while True:
-            busy = [p for p in query.recentProgress if p["numInputRows"] > 0]
-            if len(busy) >= batches:
-                break
-            if query.exception() is not None:
-                raise RuntimeError(f"the benchmark's query failed: {query.exception()}")
-            query.awaitTermination(0.5)
-    finally:
-        query.stop()
+    busy, query = run_query(frame, batch_function, checkpoint, batches)
     work = _spark_work(spark, str(query.runId))
-    return busy[:batches], {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}
+    return busy, {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}
 
 
 def _median(values) -> float:
@@ -96,46 +77,25 @@ def _parts(progress: list[dict[str, Any]]) -> dict[str, float]:
     return {part: _median([p["durationMs"].get(part, 0) for p in steady]) / 1000 for part in PROGRESS_PARTS}
 
 
-def _preload(kinesis, stream: str, size: int, batches: int) -> WorkloadConfig:
-    """A stream of SHARDS shards holding a workload of about `size` events per 10 seconds, for `batches` batches."""
-    create_stream(kinesis, stream, shards=SHARDS)
-    config = WorkloadConfig(seed=41, rate=size / 10, duration_s=10 * (batches + 1), late_fraction=0.0)
-    KinesisProducer(kinesis, stream).send(list(generate(config, now_ms())))
-    return config
-
-
 def _pipeline(
     spark, endpoint: str, folder: Path, stream: str, config: WorkloadConfig, per_shard: int, batches: int
 ) -> tuple[list[dict[str, Any]], dict[str, int], dict[int, int]]:
-    """Run the Glue job's pipeline on `stream`, `per_shard` records a shard per micro-batch, for `batches` micro-batches
-    with records, as the job runs it.
-
-    Its progress, its Spark work and, per micro-batch, when Spark called the batch function (epoch ms)."""
-    from comparison.local.glue_stand_in.batches import glue_batch_function
-    from glue_streaming import pipeline, storage
-
-    registry = Registry.from_json_lines(registry_json_lines(build_registry(config)))
-    settings = pipeline.PipelineSettings("10 seconds", "30 seconds", "10 minutes")
-    frame = pipeline.assemble(_source(spark, endpoint, stream, per_shard), registry, settings)
-    checkpoint = folder / stream / "pipeline-checkpoint"
-    glue_function = glue_batch_function(storage.BatchWriter(str(folder / stream / "out"), str(checkpoint)))
+    """The Glue job's pipeline on `stream` (`glue_warm_up.run_pipeline`): its progress, its Spark work and, per
+    micro-batch, when Spark called the batch function (epoch ms)."""
     called_ms: dict[int, int] = {}
 
-    def batch_function(batch, batch_id: int) -> None:
+    def called(batch_id: int) -> None:
         called_ms[batch_id] = int(time.time() * 1000)
-        glue_function(batch, batch_id)
 
-    progress, work = _run(spark, frame, batch_function, checkpoint, batches)
-    return progress, work, called_ms
+    progress, query = run_pipeline(spark, endpoint, folder, stream, config, per_shard, batches, called)
+    work = _spark_work(spark, str(query.runId))
+    return progress, {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}, called_ms
 
 
-def warm_up(spark, endpoint: str, kinesis, folder: Path) -> str:
+def warm_up(spark, endpoint: str) -> str:
     """Run the pipeline for WARM_UP_BATCHES micro-batches of about WARM_UP_SIZE events; a note of how long they took."""
-    stream = "micro-batch-warm-up"
     started = time.monotonic()
-    config = _preload(kinesis, stream, WARM_UP_SIZE, WARM_UP_BATCHES)
-    progress, _, _ = _pipeline(spark, endpoint, folder, stream, config, WARM_UP_SIZE // SHARDS, WARM_UP_BATCHES)
-    seconds = [p["durationMs"]["triggerExecution"] / 1000 for p in progress]
+    seconds = glue_warm_up.warm_up(spark, endpoint, WARM_UP_BATCHES, WARM_UP_SIZE)
     return (
         f"glue micro-batch warm-up: {len(seconds)} micro-batches of about {WARM_UP_SIZE:,} events in "
         f"{time.monotonic() - started:.0f} s; the first {seconds[0]:.2f} s, the 2nd to 5th "
@@ -146,14 +106,14 @@ def warm_up(spark, endpoint: str, kinesis, folder: Path) -> str:
 def measure(spark, endpoint: str, kinesis, folder: Path, size: int) -> tuple[list[Row], str]:
     """The baseline and pipeline rows for micro-batches of about `size` events, and a note of the parts."""
     stream = f"micro-batch-{size}"
-    config = _preload(kinesis, stream, size, BATCHES)
+    config = preload(kinesis, stream, size, BATCHES)
     per_shard = size // SHARDS
 
     def baseline_batch(batch, batch_id: int) -> None:
         batch.write.mode("overwrite").parquet(str(folder / stream / "baseline" / f"batch_id={batch_id}"))
 
     base_progress, base_work = _run(
-        spark, _source(spark, endpoint, stream, per_shard), baseline_batch, folder / stream / "baseline-checkpoint"
+        spark, glue_source(spark, endpoint, stream, per_shard), baseline_batch, folder / stream / "baseline-checkpoint"
     )
     pipe_progress, pipe_work, called_ms = _pipeline(spark, endpoint, folder, stream, config, per_shard, BATCHES)
 
@@ -200,7 +160,7 @@ def rows(spark, sizes: tuple[int, ...] = SIZES) -> tuple[list[Row], list[str]]:
     try:
         with Kinesalite() as server:
             kinesis = client("kinesis", server.endpoint)
-            notes.append(warm_up(spark, server.endpoint, kinesis, folder))
+            notes.append(warm_up(spark, server.endpoint))
             for size in sizes:
                 size_rows, note = measure(spark, server.endpoint, kinesis, folder, size)
                 measured += size_rows

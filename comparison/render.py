@@ -95,11 +95,27 @@ def _kpl_lines(kpl: dict[str, Any]) -> list[str]:
     ]
 
 
+def _warm_up_lines(glue: dict[str, Any]) -> list[str]:
+    warmed = glue.get("jit_warm_up")
+    if not warmed:
+        return []
+    return [
+        "",
+        f"Before the workload, the local Glue job ran its pipeline for {warmed['batches']} micro-batches of about "
+        f"1,500 events on a stream of its own ({warmed['elapsed_s']:.0f} s; the first {fmt(warmed['first_s'])} s, "
+        f"the 2nd to 5th {fmt(warmed['second_to_fifth_s'])} s, the last five {fmt(warmed['last_five_s'])} s, "
+        "medians), so that its micro-batches are measured warm, as a job running for hours runs them. A deployed "
+        "job's first minutes, and the minutes after a restart, run slower. Its start-up above leaves this out.",
+    ]
+
+
 def run_notes(run: dict[str, Any]) -> list[str]:
-    """Lines on how the run went (producer, memory, Lambda response size, KPL aggregation), each after a blank."""
+    """Lines on how the run went (producer, memory, the Glue job's warm-up, Lambda response size, KPL aggregation),
+    each after a blank."""
     settings = run.get("settings") or {}
     return [
         *_driver_lines(run.get("driver") or {}),
+        *_warm_up_lines(settings.get("glue") or {}),
         *_memory_lines(run.get("resources") or {}),
         *_response_lines(settings.get("firehose") or {}),
         *_kpl_lines(settings.get("kpl") or {}),

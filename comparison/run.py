@@ -42,6 +42,11 @@ class Profile:
     parameters: dict[str, Any] = field(default_factory=dict)
     # Seconds without progress (records read, micro-batches, restarts) after which draining gives up.
     drain_timeout_s: float = 180.0
+    # Micro-batches the local Glue job runs on a stream of its own before it starts (comparison.local.glue_warm_up),
+    # so that it is measured in its steady state: a 1,500-event micro-batch reached its plateau from the 21st
+    # (benchmarks/README.md). With 30, `make compare` measured micro-batches of 3.27 s p50 and 4.11 s at most,
+    # against 3.9 s and 7.8 s with none (its warm-up 131 s; 2026-12-01T13:29Z against 11:46Z).
+    glue_warm_up_batches: int = 20
 
     def template(self) -> Template:
         """template.yaml with this profile's parameters."""
@@ -49,9 +54,9 @@ class Profile:
 
 
 def profiles() -> dict[str, Profile]:
-    """`quick`: zero buffering and a 10-second trigger (what `make compare` runs, about two minutes).
-    `aws-defaults`: the template's defaults (1 MB / 60 s processor, 5 MB / 300 s delivery, 100-second
-    window), with the watermark shortened to 2 minutes so that windows can close within the run."""
+    """`quick`: zero buffering and a 10-second trigger (what `make compare` runs: about four minutes, the Glue
+    job's warm-up included). `aws-defaults`: the template's defaults (1 MB / 60 s processor, 5 MB / 300 s
+    delivery, 100-second window), with the watermark shortened to 2 minutes so that windows can close within the run."""
     return {
         "quick": Profile(
             "quick",
@@ -86,12 +91,14 @@ def run_local(
     sample_every_s: float = 5.0,
     kpl_aggregation: bool = False,
     glue_kpl_deaggregation: bool = True,
+    glue_warm_up_batches: int | None = None,
 ) -> dict[str, Any]:
     """Run every path on the local stand-ins, with faults when a chaos plan is given; returns the report.
 
     `driver` is what produces the workload: the harness's own producer, or `locust` users (`users` of them).
     `kpl_aggregation` sends the workload as KPL aggregates; `glue_kpl_deaggregation` is the assumption that
-    Glue's Kinesis source unpacks them (Firehose does, documented).
+    Glue's Kinesis source unpacks them (Firehose does, documented). `glue_warm_up_batches` (the profile's when
+    None) is how many micro-batches the local Glue job warms its JVM with before it starts.
     Progress and memory are sampled every `sample_every_s` seconds into timings/samples.jsonl.
     """
     from comparison.local.environment import SHARDS, start_local
@@ -110,6 +117,7 @@ def run_local(
             config=config,
             registry=registry,
             glue_kpl_deaggregation=glue_kpl_deaggregation,
+            glue_warm_up_batches=profile.glue_warm_up_batches if glue_warm_up_batches is None else glue_warm_up_batches,
         )
         backends = {}
         for path in PATHS:
@@ -145,6 +153,8 @@ def with_flags(profile: Profile, args: argparse.Namespace) -> Profile:
 def _check_local_flags(args: argparse.Namespace) -> None:
     if args.users < 1:
         raise ValueError(f"--users must be at least 1, got {args.users}")
+    if args.glue_warm_up_batches is not None and args.glue_warm_up_batches < 0:
+        raise ValueError(f"--glue-warm-up-batches must be 0 or more, got {args.glue_warm_up_batches}")
     if args.glue_kpl_deaggregation == "off" and not args.kpl_aggregation:
         raise ValueError("--glue-kpl-deaggregation off only matters with --kpl-aggregation")
     if args.glue_kpl_deaggregation == "off" and args.driver == "locust":
@@ -166,6 +176,7 @@ def _check_aws_flags(args: argparse.Namespace) -> None:
             ("--users", args.users != USERS),
             ("--kpl-aggregation", args.kpl_aggregation),
             ("--glue-kpl-deaggregation", args.glue_kpl_deaggregation != "on"),
+            ("--glue-warm-up-batches", args.glue_warm_up_batches is not None),
         )
         if on
     ]
@@ -205,6 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             users=args.users,
             kpl_aggregation=args.kpl_aggregation,
             glue_kpl_deaggregation=args.glue_kpl_deaggregation == "on",
+            glue_warm_up_batches=args.glue_warm_up_batches,
         )
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: what the run started was stopped; no report written")
@@ -278,5 +290,12 @@ def add_run_parser(commands) -> None:
         default="on",
         help="whether the local Glue source unpacks KPL aggregates (on, the default, as Spark's Kinesis "
         "connectors do; Glue does not document it); off hands them to the job whole",
+    )
+    parser.add_argument(
+        "--glue-warm-up-batches",
+        type=int,
+        metavar="N",
+        help="micro-batches of about 1,500 events the local Glue job runs on a stream of its own before it starts, "
+        "so that it is measured warm, as a long-running job runs (default: the profile's, 20; 0 for none)",
     )
     parser.set_defaults(handler=cmd_run)

@@ -39,6 +39,7 @@ class LocalTarget:
     chaos: ChaosPlan | None = None
     proxy: FlakyProxy | None = None
     glue_kpl_deaggregation: bool = True
+    glue_warm_up_batches: int = 0
 
     def client(self, service: str) -> Any:
         """A boto3 client of the local Kinesis or S3."""

@@ -70,11 +70,17 @@ class GlueLocal:
         """Launch the runner."""
         local = self.local
         self.process = GlueProcess(
-            local.kinesis_endpoint, local.stream, local.out, self.settings, local.registry, local.glue_kpl_deaggregation
+            local.kinesis_endpoint,
+            local.stream,
+            local.out,
+            self.settings,
+            local.registry,
+            local.glue_kpl_deaggregation,
+            warm_up_batches=local.glue_warm_up_batches,
         )
 
     def wait_ready(self) -> float | None:
-        """Seconds until the job's query runs."""
+        """Seconds until the job's query runs, less its warm-up's."""
         assert self.process is not None
         self.startup_s = self.process.wait_running()
         return self.startup_s
@@ -133,7 +139,11 @@ class GlueLocal:
         restarts = self.process.restarts if self.process else 0
         batches = len(manifests(out / "sinks" / "kinesis_glue"))
         return {
-            "settings": {**settings_section(self.settings), "micro_batches": batches},
+            "settings": {
+                **settings_section(self.settings),
+                "micro_batches": batches,
+                "jit_warm_up": self.process.warm_up if self.process else None,
+            },
             "kpl": {"glue_deaggregation_assumed": self.local.glue_kpl_deaggregation},
             "chaos": {"glue_restarts": restarts},
         }

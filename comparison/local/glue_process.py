@@ -33,8 +33,11 @@ class GlueProcess:
         registry: Path,
         kpl_deaggregation: bool = True,
         output: Path | None = None,
+        warm_up_batches: int = 0,
     ) -> None:
         self.started = time.time()
+        # The runner's warm-up figures (`comparison.local.glue_warm_up.summary`), once it has warmed up.
+        self.warm_up: dict[str, Any] | None = None
         self.by_batch: dict[int, dict[str, Any]] = {}
         # Set when the job's streaming query runs (the runner prints {"event": "started", ...}).
         self.running = threading.Event()
@@ -50,10 +53,12 @@ class GlueProcess:
             "--watermark-delay", settings.watermark_delay, "--join-bound", settings.join_bound,
             *([] if kpl_deaggregation else ["--no-kpl-deaggregation"]),
         ]  # fmt: skip
-        self._launch()
+        # Only the first start warms up: a job restarted after a failure starts cold, on Glue too.
+        self._launch([f"--warm-up-batches={warm_up_batches}"] if warm_up_batches else [])
 
-    def _launch(self) -> None:
-        self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True)
+    def _launch(self, extra: list[str] | None = None) -> None:
+        command = [*self.command, *(extra or [])]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
         self.reader.start()
 
@@ -65,6 +70,8 @@ class GlueProcess:
                 entry = json.loads(line)
                 if entry.get("event") == "started":
                     self.running.set()
+                if entry.get("event") == "warmed_up":
+                    self.warm_up = {k: v for k, v in entry.items() if k != "event"}
                 if "batch_id" in entry:
                     # A batch replayed after a crash reports again under its id: the latest write wins.
                     self.by_batch[entry["batch_id"]] = entry
@@ -76,14 +83,15 @@ class GlueProcess:
 
     def wait_running(self) -> float:
         """Wait until the job's query runs (Spark started, the query planned), as a deployed streaming job
-        runs before the records it is measured on arrive; returns the seconds since the launch."""
+        runs before the records it is measured on arrive; returns the seconds since the launch, less the
+        warm-up's (which runs between Spark's start and the job's)."""
         while not self.running.wait(0.5):
             if not self.alive():
                 raise RuntimeError(
                     f"the Glue runner exited (code {self.process.returncode}) before its query started: "
                     "see logs/glue-runner.log"
                 )
-        return time.time() - self.started
+        return time.time() - self.started - ((self.warm_up or {}).get("elapsed_s") or 0)
 
     def kill_and_restart(self) -> None:
         """SIGKILL (no chance to finish the batch in progress), then start again on the same checkpoint."""

@@ -6,11 +6,13 @@ place of the stack's; its Kinesis reads go to the local endpoint through the pro
 Source (`comparison/local/glue_stand_in/`). Any Spark master URL works (`local[*]` by default).
 
     python -m comparison.local.glue_runner --stream NAME --endpoint http://127.0.0.1:PORT \\
-        --output runs/glue --checkpoint runs/glue-checkpoint [--registry devices.jsonl] [--master URL]
+        --output runs/glue --checkpoint runs/glue-checkpoint [--registry devices.jsonl] [--master URL] \\
+        [--warm-up-batches N]
 
-The job logs each finished micro-batch's manifest as one JSON line on stdout. SIGTERM or SIGINT stops
-the query; a batch it cuts short was not committed, and a restart on the same checkpoint runs it again
-(its writes are idempotent).
+With `--warm-up-batches`, the pipeline first runs on a stream of its own (`comparison.local.glue_warm_up`), and
+a line `{"event": "warmed_up", ...}` gives its figures. The job logs each finished micro-batch's manifest as one
+JSON line on stdout. SIGTERM or SIGINT stops the query; a batch it cuts short was not committed, and a restart
+on the same checkpoint runs it again (its writes are idempotent).
 """
 
 from __future__ import annotations
@@ -203,12 +205,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="hand KPL aggregates to the job whole (Glue's behaviour is not documented; default: unpack them)",
     )
     parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE", help="template override")
+    parser.add_argument(
+        "--warm-up-batches",
+        type=int,
+        default=0,
+        metavar="N",
+        help="before the job, run its pipeline for N micro-batches on a stream of its own in the same Kinesis, to "
+        "bring the JVM to its steady state (comparison.local.glue_warm_up; default 0: none)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run until SIGTERM/SIGINT; exit code 0 after a clean stop, 2 on bad arguments, 1 if the job failed."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.warm_up_batches < 0:
+        parser.error(f"--warm-up-batches must be 0 or more, got {args.warm_up_batches}")
     try:
         overrides = dict(item.split("=", 1) for item in args.parameter)
         template = Template(overrides=overrides)
@@ -234,6 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    if args.warm_up_batches:
+        from comparison.local.glue_warm_up import timed_warm_up
+
+        try:
+            warmed = timed_warm_up(spark, args.endpoint, args.warm_up_batches)
+        except Exception as error:
+            spark.stop()
+            print(f"error: the warm-up before the job failed: {error}", file=sys.stderr)
+            return 1
+        print(json.dumps({"event": "warmed_up", **warmed}), flush=True)
     try:
         query = job.start(spark)
         print(json.dumps({"event": "started", "query_id": str(query.id), "settings": asdict(settings)}), flush=True)

@@ -17,6 +17,8 @@ from comparison.cli import main
         ),
         (["--users", "0"], "--users must be at least 1"),
         (["--profile", "nope"], "unknown profile 'nope'"),
+        (["--glue-warm-up-batches", "-1"], "--glue-warm-up-batches must be 0 or more"),
+        (["--mode", "aws", "--stack", "s", "--glue-warm-up-batches", "5"], "--glue-warm-up-batches only apply to"),
     ],
 )
 def test_bad_run_options_are_clear_errors(argv, message, capsys):

@@ -172,7 +172,7 @@ def test_the_html_report_renders_in_chromium_with_every_chart(run):
 @pytest.fixture(scope="module")
 def chaos_run(tmp_path_factory):
     # With KPL aggregation: a retried put and a replayed batch carry whole aggregates.
-    args = ("--chaos", "--kpl-aggregation", "--duration", "40", "--rate", "100")
+    args = ("--chaos", "--kpl-aggregation", "--duration", "40", "--rate", "100", "--glue-warm-up-batches", "0")
     out, report, _ = comparison_run(tmp_path_factory.mktemp("chaos"), *args, timeout=900)
     return out, report
 
@@ -200,6 +200,7 @@ def test_chaos_with_aggregation_every_user_record_is_still_accounted_for(chaos_r
 @pytest.fixture(scope="module")
 def locust_run(tmp_path_factory):
     args = ("--driver", "locust", "--users", "3", "--kpl-aggregation", "--duration", "10", "--rate", "100")
+    args += ("--glue-warm-up-batches", "0")
     out, report, _ = comparison_run(tmp_path_factory.mktemp("locust"), *args)
     return out, report
 
@@ -233,6 +234,19 @@ def test_a_warm_up_record_goes_through_every_path_before_the_workload(run):
     busy = [m for m in manifests(out / "sinks" / "kinesis_glue") if m["counts"]["records"]]
     assert busy[0]["counts"]["records"] == 1
     assert min(r["sent_at_ms"] for r in rows if r is not first) > busy[0]["committed_at_ms"]
+
+
+def test_the_glue_job_warms_up_on_a_stream_of_its_own_before_it_starts(run, chaos_run):
+    out, report, _ = run
+    warmed = report["run"]["settings"]["glue"]["jit_warm_up"]
+    assert warmed["batches"] == 3 and 0 < warmed["first_s"] <= warmed["elapsed_s"], warmed
+    assert "ran its pipeline for 3 micro-batches" in (out / "report.md").read_text()
+    # None of the warm-up's records reached the job's outputs: its first micro-batch read the one warm-up record.
+    busy = [m for m in manifests(out / "sinks" / "kinesis_glue") if m["counts"]["records"]]
+    assert busy[0]["counts"]["records"] == 1
+    chaos_out, chaos_report, _ = chaos_run
+    assert chaos_report["run"]["settings"]["glue"]["jit_warm_up"] is None
+    assert "ran its pipeline for" not in (chaos_out / "report.md").read_text()
 
 
 def test_the_advice_and_the_study_read_the_report_the_run_wrote(run):

@@ -40,6 +40,16 @@ def test_settings_come_from_the_template():
     assert settings.starting_position in ("TRIM_HORIZON", "LATEST")
 
 
+def test_a_negative_warm_up_is_refused_before_spark_starts(capsys):
+    from comparison.local.glue_runner import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--stream", "s", "--endpoint", "http://127.0.0.1:1", "--output", "o", "--checkpoint", "c",
+              "--warm-up-batches", "-1"])  # fmt: skip
+    assert stopped.value.code == 2
+    assert "--warm-up-batches must be 0 or more" in capsys.readouterr().err
+
+
 def workload(count: int, seed: int) -> tuple[WorkloadConfig, list[Event]]:
     config = WorkloadConfig(
         seed=seed, rate=400, duration_s=count / 400, late_fraction=0.0, maintenance_fraction=0.02, devices=12, sites=3
