@@ -69,6 +69,11 @@ class GlueLocal:
     def start(self) -> None:
         """Launch the runner."""
         local = self.local
+        if local.glue_warm_up_batches:
+            local.console.print(
+                f"Glue: the job first warms its JVM with {local.glue_warm_up_batches} micro-batches of its pipeline "
+                "on a stream of its own (about 5 s each here; --glue-warm-up-batches 0 skips it)"
+            )
         self.process = GlueProcess(
             local.kinesis_endpoint,
             local.stream,

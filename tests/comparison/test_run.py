@@ -237,14 +237,15 @@ def test_a_warm_up_record_goes_through_every_path_before_the_workload(run):
 
 
 def test_the_glue_job_warms_up_on_a_stream_of_its_own_before_it_starts(run, chaos_run):
-    out, report, _ = run
+    out, report, stdout = run
+    assert "Glue: the job first warms its JVM with 3 micro-batches" in stdout
     warmed = report["run"]["settings"]["glue"]["jit_warm_up"]
     assert warmed["batches"] == 3 and 0 < warmed["first_s"] <= warmed["elapsed_s"], warmed
     assert "ran its pipeline for 3 micro-batches" in (out / "report.md").read_text()
     # None of the warm-up's records reached the job's outputs: its first micro-batch read the one warm-up record.
     busy = [m for m in manifests(out / "sinks" / "kinesis_glue") if m["counts"]["records"]]
     assert busy[0]["counts"]["records"] == 1
-    chaos_out, chaos_report, _ = chaos_run
+    chaos_out, chaos_report = chaos_run
     assert chaos_report["run"]["settings"]["glue"]["jit_warm_up"] is None
     assert "ran its pipeline for" not in (chaos_out / "report.md").read_text()
 
