@@ -100,7 +100,7 @@ compare: $(STAMP) node_modules/.installed
 bench: $(STAMP) node_modules/.installed
 	$(PY) -m benchmarks
 
-# The local comparison at a steady 150 events/s for 10 minutes (about 11 minutes in all): sustained rates,
+# The local comparison at a steady 150 events/s for 10 minutes (about 11 minutes, and the Glue job's warm-up): sustained rates,
 # memory per process over time, the accounting; figures into benchmarks/README.md and benchmarks/soak.json.
 soak: $(STAMP) node_modules/.installed
 	$(PY) -m benchmarks.soak
