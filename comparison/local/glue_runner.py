@@ -257,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: the warm-up before the job failed: {error}", file=sys.stderr)
             return 1
         print(json.dumps({"event": "warmed_up", **warmed}), flush=True)
+        if stopping.is_set():  # asked to stop while warming up: the job never starts
+            spark.stop()
+            print(json.dumps({"event": "stopped"}), flush=True)
+            return 0
     try:
         query = job.start(spark)
         print(json.dumps({"event": "started", "query_id": str(query.id), "settings": asdict(settings)}), flush=True)

@@ -175,7 +175,12 @@ def test_end_to_end_every_valid_event_exactly_once(request, spark, tmp_path, uni
 
 
 def start_runner(
-    endpoint: str, stream: str, base: Path, master: str = "local[2]", parameters: tuple[str, ...] = ()
+    endpoint: str,
+    stream: str,
+    base: Path,
+    master: str = "local[2]",
+    parameters: tuple[str, ...] = (),
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "comparison.local.glue_runner",
@@ -184,7 +189,7 @@ def start_runner(
         "--registry", str(base / "devices.jsonl"),
         "--window-size", SETTINGS.window_size, "--aggregate-window", SETTINGS.aggregate_window,
         "--watermark-delay", SETTINGS.watermark_delay, "--join-bound", SETTINGS.join_bound,
-        *(f"--parameter={parameter}" for parameter in parameters),
+        *(f"--parameter={parameter}" for parameter in parameters), *extra,
     ]  # fmt: skip
     log = open(base / f"runner-{time.time_ns()}.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
@@ -235,6 +240,33 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(kinesalite, tmp_path, uniq
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(timeout=60) == 0, "the runner did not stop cleanly on SIGTERM"
     check(tmp_path / "out", rows, registry)
+
+
+def test_a_runner_stopped_while_warming_up_never_starts_its_job(kinesalite, tmp_path, unique_name):
+    kinesis, events, _ = prepare(kinesalite, unique_name, tmp_path, count=200, seed=15)
+    produce(kinesis, unique_name, events)
+    runner = start_runner(kinesalite.endpoint, unique_name, tmp_path, extra=("--warm-up-batches", "3"))
+    try:
+        # A bound for a dead-locked start only: Spark's start on a loaded machine takes minutes.
+        deadline = time.monotonic() + 600
+        while not any(name.startswith("glue-warm-up-") for name in kinesis.list_streams()["StreamNames"]):
+            assert time.monotonic() < deadline and runner.poll() is None, "the runner never began its warm-up"
+            time.sleep(0.2)
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=600) == 0
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    events_seen = [
+        json.loads(line)["event"]
+        for log in tmp_path.glob("runner-*.log")
+        for line in log.read_text().splitlines()
+        if line.startswith('{"event"')
+    ]
+    assert events_seen == ["warmed_up", "stopped"]
+    assert not manifests(tmp_path / "out")
+    # The warm-up's stream went with it.
+    assert not any(name.startswith("glue-warm-up-") for name in kinesis.list_streams()["StreamNames"])
 
 
 def test_the_runner_on_a_standalone_cluster_gives_the_same_outputs(kinesalite, tmp_path, unique_name):
