@@ -33,8 +33,7 @@ from typing import Any
 
 from benchmarks.harness import Row
 from comparison.glue_outputs import manifests, triggered_ms
-from comparison.local import glue_warm_up
-from comparison.local.glue_warm_up import SHARDS, glue_source, preload, run_pipeline, run_query
+from comparison.local.glue_warm_up import SHARDS, glue_source, preload, run_pipeline, run_query, timed_warm_up
 from comparison.local.servers import Kinesalite, client
 from comparison.workload import WorkloadConfig
 
@@ -42,30 +41,28 @@ SIZES = (1_500, 20_000)
 BATCHES = 6
 WARM_UP = 2
 WARM_UP_BATCHES = 30
-WARM_UP_SIZE = 1_500
 PROGRESS_PARTS = ("triggerExecution", "queryPlanning", "addBatch", "latestOffset", "walCommit", "commitOffsets")
 BENCH = "glue micro-batch (local Spark, kinesalite)"
 
 
-def _spark_work(spark, run_id: str) -> dict[str, int]:
-    """Jobs, stages and tasks Spark ran for one query (its status tracker groups them by the query's run).
+def _spark_work(spark, query) -> dict[str, float]:
+    """Jobs, stages and tasks Spark ran per micro-batch of a stopped query (its status tracker groups them by the
+    query's run).
 
     A job over a persisted micro-batch lists the stages that computed it as well, skipped: only stages that ran
     a task count, and only the tasks that ran."""
     tracker = spark.sparkContext.statusTracker()
-    jobs = tracker.getJobIdsForGroup(run_id)
+    jobs = tracker.getJobIdsForGroup(str(query.runId))
     stages = {stage for job in jobs if (info := tracker.getJobInfo(job)) for stage in info.stageIds}
     ran = [info for stage in stages if (info := tracker.getStageInfo(stage)) and info.numCompletedTasks]
-    return {"jobs": len(jobs), "stages": len(ran), "tasks": sum(info.numCompletedTasks for info in ran)}
+    work = {"jobs": len(jobs), "stages": len(ran), "tasks": sum(info.numCompletedTasks for info in ran)}
+    return {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}
 
 
-def _run(
-    spark, frame, batch_function, checkpoint: Path, batches: int = BATCHES
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Run a query until `batches` micro-batches held records; their progress and the query's Spark work."""
-    busy, query = run_query(frame, batch_function, checkpoint, batches)
-    work = _spark_work(spark, str(query.runId))
-    return busy, {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}
+def _run(spark, frame, batch_function, checkpoint: Path) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Run a query until BATCHES micro-batches held records; their progress and the query's Spark work."""
+    busy, query = run_query(frame, batch_function, checkpoint, BATCHES)
+    return busy, _spark_work(spark, query)
 
 
 def _median(values) -> float:
@@ -78,28 +75,26 @@ def _parts(progress: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def _pipeline(
-    spark, endpoint: str, folder: Path, stream: str, config: WorkloadConfig, per_shard: int, batches: int
-) -> tuple[list[dict[str, Any]], dict[str, int], dict[int, int]]:
-    """The Glue job's pipeline on `stream` (`glue_warm_up.run_pipeline`): its progress, its Spark work and, per
-    micro-batch, when Spark called the batch function (epoch ms)."""
+    spark, endpoint: str, folder: Path, stream: str, config: WorkloadConfig, per_shard: int
+) -> tuple[list[dict[str, Any]], dict[str, float], dict[int, int]]:
+    """The Glue job's pipeline on `stream` (`glue_warm_up.run_pipeline`) for BATCHES micro-batches: its progress, its
+    Spark work and, per micro-batch, when Spark called the batch function (epoch ms)."""
     called_ms: dict[int, int] = {}
 
     def called(batch_id: int) -> None:
         called_ms[batch_id] = int(time.time() * 1000)
 
-    progress, query = run_pipeline(spark, endpoint, folder, stream, config, per_shard, batches, called)
-    work = _spark_work(spark, str(query.runId))
-    return progress, {name: round(count / len(query.recentProgress), 1) for name, count in work.items()}, called_ms
+    progress, query = run_pipeline(spark, endpoint, folder, stream, config, per_shard, BATCHES, called)
+    return progress, _spark_work(spark, query), called_ms
 
 
 def warm_up(spark, endpoint: str) -> str:
-    """Run the pipeline for WARM_UP_BATCHES micro-batches of about WARM_UP_SIZE events; a note of how long they took."""
-    started = time.monotonic()
-    seconds = glue_warm_up.warm_up(spark, endpoint, WARM_UP_BATCHES, WARM_UP_SIZE)
+    """Run the pipeline for WARM_UP_BATCHES micro-batches (`glue_warm_up`); a note of how long they took."""
+    warmed = timed_warm_up(spark, endpoint, WARM_UP_BATCHES)
     return (
-        f"glue micro-batch warm-up: {len(seconds)} micro-batches of about {WARM_UP_SIZE:,} events in "
-        f"{time.monotonic() - started:.0f} s; the first {seconds[0]:.2f} s, the 2nd to 5th "
-        f"{_median(seconds[1:5]):.2f} s (median), the last five {_median(seconds[-5:]):.2f} s."
+        f"glue micro-batch warm-up: {warmed['batches']} micro-batches of about {warmed['batch_events']:,} events in "
+        f"{warmed['elapsed_s']:.0f} s; the first {warmed['first_s']:.2f} s, the 2nd to 5th "
+        f"{warmed['second_to_fifth_s']:.2f} s (median), the last five {warmed['last_five_s']:.2f} s."
     )
 
 
@@ -115,7 +110,7 @@ def measure(spark, endpoint: str, kinesis, folder: Path, size: int) -> tuple[lis
     base_progress, base_work = _run(
         spark, glue_source(spark, endpoint, stream, per_shard), baseline_batch, folder / stream / "baseline-checkpoint"
     )
-    pipe_progress, pipe_work, called_ms = _pipeline(spark, endpoint, folder, stream, config, per_shard, BATCHES)
+    pipe_progress, pipe_work, called_ms = _pipeline(spark, endpoint, folder, stream, config, per_shard)
 
     events = int(_median([p["numInputRows"] for p in pipe_progress[WARM_UP:]]))
     base_parts, pipe_parts = _parts(base_progress), _parts(pipe_progress)

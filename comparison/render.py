@@ -102,8 +102,9 @@ def _warm_up_lines(glue: dict[str, Any]) -> list[str]:
     return [
         "",
         f"Before the workload, the local Glue job ran its pipeline for {warmed['batches']} micro-batches of about "
-        f"1,500 events on a stream of its own ({warmed['elapsed_s']:.0f} s; the first {fmt(warmed['first_s'])} s, "
-        f"the 2nd to 5th {fmt(warmed['second_to_fifth_s'])} s, the last five {fmt(warmed['last_five_s'])} s, "
+        f"{warmed['batch_events']:,} events on a stream of its own ({warmed['elapsed_s']:.0f} s; the first "
+        f"{fmt(warmed['first_s'])} s, the 2nd to 5th {fmt(warmed['second_to_fifth_s'])} s, the last five "
+        f"{fmt(warmed['last_five_s'])} s, "
         "medians), so that its micro-batches are measured warm, as a job running for hours runs them. A deployed "
         "job's first minutes, and the minutes after a restart, run slower. The start-up figure leaves it out.",
     ]

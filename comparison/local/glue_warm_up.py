@@ -125,15 +125,16 @@ def _delete(kinesis, stream: str) -> None:
         return
 
 
-def summary(seconds: list[float], elapsed_s: float) -> dict[str, Any]:
-    """A warm-up's figures as the runner reports them: micro-batches, seconds in all, the first, the 2nd to 5th and
-    the last five (medians)."""
+def summary(seconds: list[float], elapsed_s: float, batch_events: int = BATCH_EVENTS) -> dict[str, Any]:
+    """A warm-up's figures as the runner reports them: micro-batches and their events, seconds in all, the first, the
+    2nd to 5th and the last five (medians)."""
 
     def median(values: list[float]) -> float | None:
         return round(statistics.median(values), 2) if values else None
 
     return {
         "batches": len(seconds),
+        "batch_events": batch_events,
         "elapsed_s": round(elapsed_s, 1),
         "first_s": round(seconds[0], 2) if seconds else None,
         "second_to_fifth_s": median(seconds[1:5]),
