@@ -72,7 +72,8 @@ class GlueLocal:
         if local.glue_warm_up_batches:
             local.console.print(
                 f"Glue: the job first warms its JVM with {local.glue_warm_up_batches} micro-batches of its pipeline "
-                "on a stream of its own (about 5 s each here; --glue-warm-up-batches 0 skips it)"
+                "on a stream of its own (20 took 96 s in `make compare` here, 2026-12-01; --glue-warm-up-batches 0 "
+                "skips it)"
             )
         self.process = GlueProcess(
             local.kinesis_endpoint,
