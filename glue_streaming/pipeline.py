@@ -29,7 +29,7 @@ batch's watermark as `late`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
@@ -430,8 +430,11 @@ def split_batch(
     return {name: part(name) for name in wanted}
 
 
-def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
+def batch_counts(batch: DataFrame, late_watermark_ms: int) -> tuple[dict[str, int], int]:
     """Rows per output of `split_batch` (and `records`, every input record), in one pass: one task, one stage.
+
+    Also the bytes of the records the JSON outputs hold (their `data`, whose fields or base64 text make those
+    outputs' lines): what collecting those outputs on the driver would hold (`json_lines`).
 
     The site rollup has a row per distinct window and site (with region) of the device windows: counted as such
     here rather than by a job of its own.
@@ -447,8 +450,28 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> dict[str, int]:
     # A set, not count(DISTINCT): a distinct aggregate costs the whole pass an extra shuffle.
     site_keys = ", ".join(_fields(DEVICE_WINDOW, SITE_WINDOW_COLUMNS[:5]))
     sites = f"size(collect_set(CASE WHEN {rows['device_windows']} THEN struct({site_keys}) END)) AS site_windows"
-    row = batch.coalesce(1).selectExpr(*counts, sites).collect()[0]
-    return {name: int(row[name]) for name in [*rows, "site_windows"]}
+    in_json = " OR ".join(f"({rows[name]})" for name, (_, form) in OUTPUTS.items() if form == "json")
+    json_bytes = f"coalesce(sum(CASE WHEN {in_json} THEN length({RECORD}.data) END), 0) AS json_bytes"
+    row = batch.coalesce(1).selectExpr(*counts, sites, json_bytes).collect()[0]
+    return {name: int(row[name]) for name in [*rows, "site_windows"]}, int(row["json_bytes"])
+
+
+def json_lines(outputs: Mapping[str, DataFrame]) -> DataFrame:
+    """The rows of `outputs` (JSON outputs of `split_batch`, by name) as text in one partition: `output`, `line`.
+
+    `to_json` makes each line as Spark's JSON writer makes a row of the same DataFrame (one generator, the same
+    options and session time zone), so these lines written as a file equal the file that writer would write.
+    """
+    texts = [
+        frame.select(F.lit(name).alias("output"), F.to_json(F.struct(*frame.columns)).alias("line"))
+        for name, frame in outputs.items()
+    ]
+    if not texts:
+        raise ValueError("json_lines needs at least one output")
+    every = texts[0]
+    for text in texts[1:]:
+        every = every.unionByName(text)
+    return every.coalesce(1)
 
 
 # Glue's Kinesis source with inferSchema "true" gives the record as one string column (see from_glue_kinesis);

@@ -16,7 +16,8 @@ overwrite), so a batch replayed after a crash writes the same files again instea
 also first removes whatever an earlier attempt of its batch wrote (an empty marker under
 `_attempts/batch_id=N` tells it there was one), so an output the replay leaves empty keeps no stale files.
 The manifest is written last: a batch without a manifest is not finished, and its files may be replaced.
-JSON outputs are JSON Lines.
+JSON outputs are JSON Lines; a batch's JSON outputs whose records hold little data are written by the driver as
+one `part-00000.json` each, the same lines Spark's JSON writer writes.
 
 A manifest is one JSON object: `batch_id`; `counts` (rows per output, and `records`, every record read);
 `late_watermark_ms` (the watermark late records were judged against); `triggered_at_ms` (when Spark
@@ -25,7 +26,8 @@ prepared the batch's plan and, on Glue, after Glue's forEachBatch persisted and 
 computes the pipeline) and `committed_at_ms` (when the batch's outputs were all written), in epoch
 milliseconds; `phases_ms`, the milliseconds this function spent computing the pipeline (`pipeline`, only
 for a batch nobody persisted), counting (`counts`), writing its outputs (`writes`: they are written at the same
-time) and writing each of them (`write_<output>`, from its start to its end, overlapping the others).
+time) and writing each of them (`write_<output>`, from its start to its end, overlapping the others; the
+JSON outputs the driver writes share one, `write_json_lines`: collecting them in one Spark job and writing them).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from pyspark import inheritable_thread_target
 from pyspark.sql import DataFrame, SparkSession
@@ -61,13 +64,22 @@ def _filesystem(spark: SparkSession, path: str):
     return hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()), hadoop_path
 
 
-MANIFEST_FILE = "part-00000.json"
+# The one file of a JSON file the driver writes: a manifest, or an output small enough (`DRIVER_JSON_BYTES`).
+JSON_FILE = "part-00000.json"
+# The phase of the one job that collects those outputs.
+JSON_LINES = "json_lines"
 # An output of up to this many rows is written by one task, one file: a micro-batch has a partition per
 # branch and shuffle partition (8 by default), and each task of a write costs its set-up and commit whether it
 # writes rows or not. The 4 writes of a 1,500-event micro-batch: 0.70 s against 1.06 s; a 20,000-event one's:
 # 1.94 s against 1.87 s, its larger outputs keeping every task (`python -m benchmarks.micro_batch`, 2026-12-01).
 # The site rollup is computed in one task when its input, the device windows, is that small.
 SMALL_OUTPUT_ROWS = 10_000
+# The JSON outputs (late, quarantine, dropped) of a micro-batch whose records hold up to this many bytes in all
+# are collected to the driver in one Spark job and written from there, a file each: each Spark write is a job
+# with its commit protocol whatever its size. Three such writes of a 1,500-row cached batch at the same time took
+# 0.46 s against 0.10 s collected and written by the driver (a scratch script, ten each, 2026-12-01T15:45Z). The
+# bound keeps a batch of large quarantined records (up to a Kinesis record's 1 MiB each) off the driver's heap.
+DRIVER_JSON_BYTES = 8 * 1024 * 1024
 ALLOW_MULTIPLE = "spark.sql.streaming.statefulOperator.allowMultiple"
 
 
@@ -196,6 +208,25 @@ class BatchWriter:
             getattr(frame.write.mode("overwrite"), form)(self.path(name, batch_id))
         return int((self.clock() - started) * 1000)
 
+    def _write_lines(self, spark: SparkSession, frames: dict[str, DataFrame], batch_id: int) -> int:
+        """Write small JSON outputs of batch `batch_id` from the driver, one file each; the milliseconds it took.
+
+        Each output is written even when another fails; the first failure is raised after the last write.
+        """
+        started = self.clock()
+        lines: dict[str, list[str]] = {name: [] for name in frames}
+        for row in pipeline.json_lines(frames).collect():
+            lines[row.output].append(row.line)
+        failures = []
+        for name, texts in lines.items():
+            try:
+                write_text(spark, f"{self.path(name, batch_id)}/{JSON_FILE}", "".join(f"{text}\n" for text in texts))
+            except Exception as error:  # raised below, once every output had its write
+                failures.append(error)
+        if failures:
+            raise failures[0]
+        return int((self.clock() - started) * 1000)
+
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         """Write one micro-batch; safe to call again with the same batch (a replay)."""
         started = self.clock()
@@ -221,23 +252,24 @@ class BatchWriter:
             mark = phase("pipeline", started)
         metadata = batch_metadata(spark, self.checkpoint_location, batch_id)
         watermark = late_watermark_ms(spark, self.checkpoint_location, batch_id, metadata)
-        counts = pipeline.batch_counts(frozen, watermark)
+        counts, json_bytes = pipeline.batch_counts(frozen, watermark)
         mark = phase("counts", mark)
         # Only the outputs with rows are built: each DataFrame built costs its analysis, every micro-batch.
         wanted = [name for name in OUTPUTS if counts[name]]
         sizes = {**counts, "site_windows": counts["device_windows"]}
         small = [name for name in wanted if sizes[name] <= SMALL_OUTPUT_ROWS]
         frames = pipeline.split_batch(frozen, watermark, wanted, small)
+        by_driver = [name for name in small if OUTPUTS[name][1] == "json"] if json_bytes <= DRIVER_JSON_BYTES else []
+        jobs = {name: partial(self._write, name, frames[name], batch_id) for name in frames if name not in by_driver}
+        if by_driver:
+            jobs[JSON_LINES] = partial(self._write_lines, spark, {name: frames[name] for name in by_driver}, batch_id)
         # Each write is a Spark job whose driver-side work (planning, the commit) leaves the executors idle, and a
         # small output's single task leaves a core idle: written at the same time, the jobs share the cores.
         # Leaving the block waits for every write, so the manifest below is still written last, and a failed
         # write fails the batch once the others have finished. Each write's thread gets its own copy of this
         # thread's Spark properties (the query's job group, which stopping the query cancels; the SQL execution).
-        with ThreadPoolExecutor(max_workers=max(1, len(frames)), thread_name_prefix="write") as pool:
-            running = {
-                name: pool.submit(_inheriting(spark, self._write), name, frame, batch_id)
-                for name, frame in frames.items()
-            }
+        with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="write") as pool:
+            running = {name: pool.submit(_inheriting(spark, job)) for name, job in jobs.items()}
         phases.update({f"write_{name}": future.result() for name, future in running.items()})
         phase("writes", mark)
         manifest = {
@@ -250,6 +282,6 @@ class BatchWriter:
             "committed_at_ms": int(self.clock() * 1000),
         }
         line = json.dumps(manifest, sort_keys=True) + "\n"
-        write_text(spark, f"{self.path(MANIFESTS, batch_id)}/{MANIFEST_FILE}", line)
+        write_text(spark, f"{self.path(MANIFESTS, batch_id)}/{JSON_FILE}", line)
         if self.on_batch:
             self.on_batch(manifest)

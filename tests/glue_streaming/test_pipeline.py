@@ -6,6 +6,7 @@ Marked glue_compat: the same tests run on Glue 4.0's runtime (Python 3.10, PySpa
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from pyspark.sql import functions as F
@@ -253,10 +254,16 @@ def test_batch_counts_equal_the_rows_of_every_output(spark, registry):
         b"{not json",
     ]
     batch = pipeline.assemble(raw_frame(spark, payloads), registry, SETTINGS)
-    counts = pipeline.batch_counts(batch, late_watermark_ms=T0 + MINUTE)
+    counts, json_bytes = pipeline.batch_counts(batch, late_watermark_ms=T0 + MINUTE)
     parts = pipeline.split_batch(batch, late_watermark_ms=T0 + MINUTE)
     assert counts == {"records": len(payloads), **{name: frame.count() for name, frame in parts.items()}}
     assert counts["site_windows"] == 4
+    # The bytes of the records whose rows the JSON outputs hold, found from those rows.
+    by_id = {json.loads(data)["event_id"]: data for data in payloads if data.startswith(b'{"')}
+    late_and_dropped = [by_id[row.event_id] for name in ("late", "dropped") for row in parts[name].collect()]
+    quarantined = [base64.b64decode(row.data_base64) for row in parts["quarantine"].collect()]
+    assert quarantined == [b"{not json"] and len(late_and_dropped) >= 2
+    assert json_bytes == sum(len(data) for data in late_and_dropped + quarantined)
 
 
 def test_batch_counts_read_the_whole_batch_in_one_task(spark, registry):
@@ -267,7 +274,7 @@ def test_batch_counts_read_the_whole_batch_in_one_task(spark, registry):
         batch.count()  # as Glue's forEachBatch does before the batch function
         spark.sparkContext.setJobGroup("batch-counts", "the counts of one batch")
         try:
-            counts = pipeline.batch_counts(batch, late_watermark_ms=T0)
+            counts, _ = pipeline.batch_counts(batch, late_watermark_ms=T0)
         finally:
             spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
         tracker = spark.sparkContext.statusTracker()

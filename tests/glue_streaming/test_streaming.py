@@ -289,3 +289,37 @@ def test_a_failed_write_fails_the_batch_after_the_other_writes_and_before_its_ma
     assert sorted(r["event_id"] for r in written["curated"]) == ["a", "b", "m"]
     assert [r["event_id"] for r in written["dropped"]] == ["hb-1"]
     assert not list(out.rglob("_temporary"))
+
+
+def test_small_json_outputs_are_written_by_the_driver_as_spark_s_writer_writes_them(spark, tmp_path, monkeypatch):
+    checkpoint = tmp_path / "checkpoint"
+    (checkpoint / "offsets").mkdir(parents=True)
+    # A watermark past every event: the valid ones are late as well as curated.
+    metadata = json.dumps({"batchWatermarkMs": T0 + 10 * MINUTE, "batchTimestampMs": 0, "conf": {}})
+    (checkpoint / "offsets" / "0").write_text(f"v1\n{metadata}\n{{}}\n")
+    rows = [(data, ARRIVAL, "shard-0", str(i)) for i, data in enumerate(FILES[0] + [b"\xff\xfe binary"])]
+    batch = pipeline.assemble(spark.createDataFrame(rows, RAW_SCHEMA), Registry.from_json_lines(REGISTRY), SETTINGS)
+    json_outputs = [name for name, (_, form) in storage.OUTPUTS.items() if form == "json"]
+
+    def write(root: Path, driver_bytes: int) -> tuple[dict, dict[str, list[Path]]]:
+        monkeypatch.setattr(storage, "DRIVER_JSON_BYTES", driver_bytes)
+        manifests: list[dict] = []
+        storage.BatchWriter(str(root), str(checkpoint), on_batch=manifests.append)(batch, 0)
+        files = {name: sorted((root / storage.OUTPUTS[name][0]).rglob("part-*")) for name in json_outputs}
+        return manifests[0], files
+
+    by_driver, driver_files = write(tmp_path / "driver", storage.DRIVER_JSON_BYTES)
+    by_spark, spark_files = write(tmp_path / "spark", 0)
+    assert all(by_driver["counts"][name] for name in json_outputs), by_driver["counts"]
+    assert {name: [path.name for path in paths] for name, paths in driver_files.items()} == {
+        name: [storage.JSON_FILE] for name in json_outputs
+    }
+    # Spark's writer names its files after its job; their lines (in any order) are the driver's, byte for byte.
+    assert all(len(paths) == 1 and paths[0].name != storage.JSON_FILE for paths in spark_files.values())
+    for name in json_outputs:
+        assert sorted(driver_files[name][0].read_bytes().splitlines(True)) == sorted(
+            spark_files[name][0].read_bytes().splitlines(True)
+        )
+    assert f"write_{storage.JSON_LINES}" in by_driver["phases_ms"]
+    assert not any(f"write_{name}" in by_driver["phases_ms"] for name in json_outputs)
+    assert all(f"write_{name}" in by_spark["phases_ms"] for name in json_outputs)
