@@ -29,7 +29,7 @@ batch's watermark as `late`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
@@ -456,22 +456,33 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> tuple[dict[str, in
     return {name: int(row[name]) for name in [*rows, "site_windows"]}, int(row["json_bytes"])
 
 
-def json_lines(outputs: Mapping[str, DataFrame]) -> DataFrame:
-    """The rows of `outputs` (JSON outputs of `split_batch`, by name) as text in one partition: `output`, `line`.
+def _json_text(name: str) -> str:
+    """SQL for one row of output `name` as JSON text: its `_OUTPUT_COLUMNS` ("a.b" named b, "x AS y" named y)."""
+    fields = []
+    for expression in _OUTPUT_COLUMNS[name]:
+        value, _, alias = expression.partition(" AS ")
+        fields.append(f"'{alias or value.rsplit('.', 1)[-1]}', {value}")
+    return f"to_json(named_struct({', '.join(fields)}))"
 
-    `to_json` makes each line as Spark's JSON writer makes a row of the same DataFrame (one generator, the same
-    options and session time zone), so these lines written as a file equal the file that writer would write.
+
+def json_lines(batch: DataFrame, late_watermark_ms: int, outputs: Iterable[str]) -> DataFrame:
+    """The rows of JSON `outputs` of `split_batch` as text, in one pass, one partition: columns `output` and `line`.
+
+    `to_json` makes each line as Spark's JSON writer makes the row of that output (one generator, the same options
+    and session time zone), so these lines written as a file equal the file that writer would write. One pass over
+    the batch rather than one per output: a union of the outputs' frames took 0.42-0.59 s to collect from a cached
+    1,500-event micro-batch against 0.15-0.25 s (a scratch script, ten each, four rounds, 2026-12-01T16:20Z).
+    Each row of the batch is in one output at most (their tests exclude each other), so one CASE tells which.
     """
-    texts = [
-        frame.select(F.lit(name).alias("output"), F.to_json(F.struct(*frame.columns)).alias("line"))
-        for name, frame in outputs.items()
-    ]
-    if not texts:
-        raise ValueError("json_lines needs at least one output")
-    every = texts[0]
-    for text in texts[1:]:
-        every = every.unionByName(text)
-    return every.coalesce(1)
+    names = list(outputs)
+    json_outputs = [name for name, (_, form) in OUTPUTS.items() if form == "json"]
+    if not names or not set(names) <= set(json_outputs):
+        raise ValueError(f"json_lines takes some of {', '.join(json_outputs)}, got {names}")
+    rows = _output_rows(late_watermark_ms)
+    output = " ".join(f"WHEN {rows[name]} THEN '{name}'" for name in names)
+    line = " ".join(f"WHEN {rows[name]} THEN {_json_text(name)}" for name in names)
+    either = " OR ".join(f"({rows[name]})" for name in names)
+    return batch.filter(either).coalesce(1).selectExpr(f"CASE {output} END AS output", f"CASE {line} END AS line")
 
 
 # Glue's Kinesis source with inferSchema "true" gives the record as one string column (see from_glue_kinesis);

@@ -208,19 +208,20 @@ class BatchWriter:
             getattr(frame.write.mode("overwrite"), form)(self.path(name, batch_id))
         return int((self.clock() - started) * 1000)
 
-    def _write_lines(self, spark: SparkSession, frames: dict[str, DataFrame], batch_id: int) -> int:
-        """Write small JSON outputs of batch `batch_id` from the driver, one file each; the milliseconds it took.
+    def _write_lines(self, batch: DataFrame, watermark: int, names: list[str], batch_id: int) -> int:
+        """Write JSON outputs `names` of batch `batch_id` from the driver, one file each; the milliseconds it took.
 
         Each output is written even when another fails; the first failure is raised after the last write.
         """
         started = self.clock()
-        lines: dict[str, list[str]] = {name: [] for name in frames}
-        for row in pipeline.json_lines(frames).collect():
+        lines: dict[str, list[str]] = {name: [] for name in names}
+        for row in pipeline.json_lines(batch, watermark, names).collect():
             lines[row.output].append(row.line)
         failures = []
         for name, texts in lines.items():
             try:
-                write_text(spark, f"{self.path(name, batch_id)}/{JSON_FILE}", "".join(f"{text}\n" for text in texts))
+                text = "".join(f"{line}\n" for line in texts)
+                write_text(batch.sparkSession, f"{self.path(name, batch_id)}/{JSON_FILE}", text)
             except Exception as error:  # raised below, once every output had its write
                 failures.append(error)
         if failures:
@@ -258,11 +259,12 @@ class BatchWriter:
         wanted = [name for name in OUTPUTS if counts[name]]
         sizes = {**counts, "site_windows": counts["device_windows"]}
         small = [name for name in wanted if sizes[name] <= SMALL_OUTPUT_ROWS]
-        frames = pipeline.split_batch(frozen, watermark, wanted, small)
         by_driver = [name for name in small if OUTPUTS[name][1] == "json"] if json_bytes <= DRIVER_JSON_BYTES else []
-        jobs = {name: partial(self._write, name, frames[name], batch_id) for name in frames if name not in by_driver}
+        by_spark = [name for name in wanted if name not in by_driver]
+        frames = pipeline.split_batch(frozen, watermark, by_spark, small)
+        jobs = {name: partial(self._write, name, frame, batch_id) for name, frame in frames.items()}
         if by_driver:
-            jobs[JSON_LINES] = partial(self._write_lines, spark, {name: frames[name] for name in by_driver}, batch_id)
+            jobs[JSON_LINES] = partial(self._write_lines, frozen, watermark, by_driver, batch_id)
         # Each write is a Spark job whose driver-side work (planning, the commit) leaves the executors idle, and a
         # small output's single task leaves a core idle: written at the same time, the jobs share the cores.
         # Leaving the block waits for every write, so the manifest below is still written last, and a failed

@@ -266,6 +266,15 @@ def test_batch_counts_equal_the_rows_of_every_output(spark, registry):
     assert json_bytes == sum(len(data) for data in late_and_dropped + quarantined)
 
 
+def test_json_lines_takes_only_json_outputs(spark, registry):
+    batch = pipeline.assemble(raw_frame(spark, [b"{not json"]), registry, SETTINGS)
+    lines = pipeline.json_lines(batch, T0, ["quarantine", "late"]).collect()
+    assert [(row.output, json.loads(row.line)["reason"]) for row in lines] == [("quarantine", c.NOT_JSON)]
+    for wrong in ([], ["curated"], ["quarantine", "no such output"]):
+        with pytest.raises(ValueError, match="json_lines takes some of late, quarantine, dropped"):
+            pipeline.json_lines(batch, T0, wrong)
+
+
 def test_batch_counts_read_the_whole_batch_in_one_task(spark, registry):
     payloads = [telemetry(str(n), f"dev-{n % 3 + 1}", T0 + n * 1_000, 20.0) for n in range(20)]
     batch = pipeline.assemble(raw_frame(spark, payloads), registry, SETTINGS).persist()
