@@ -75,10 +75,12 @@ JSON_LINES = "json_lines"
 # The site rollup is computed in one task when its input, the device windows, is that small.
 SMALL_OUTPUT_ROWS = 10_000
 # The JSON outputs (late, quarantine, dropped) of a micro-batch whose records hold up to this many bytes in all
-# are collected to the driver in one Spark job and written from there, a file each: each Spark write is a job
-# with its commit protocol whatever its size. Three such writes of a 1,500-row cached batch at the same time took
-# 0.46 s against 0.10 s collected and written by the driver (a scratch script, ten each, 2026-12-01T15:45Z). The
-# bound keeps a batch of large quarantined records (up to a Kinesis record's 1 MiB each) off the driver's heap.
+# are collected to the driver in one Spark job and written from there, a file each: each Spark write is a job with
+# its commit protocol whatever its size. Three such writes of a cached 1,500-row frame at the same time took 0.46 s
+# against 0.10 s collected and written by the driver (a scratch script, ten each, three rounds, 2026-12-01T15:41Z);
+# the writes of `python -m benchmarks.micro_batch --size 1500`, 3 jobs, 0.49-0.63 s against 0.56-0.74 s with 4
+# (alternated runs, 15:42Z to 16:01Z, benchmarks/README.md). The bound keeps a batch of large quarantined records
+# (up to a Kinesis record's 1 MiB each) off the driver's heap.
 DRIVER_JSON_BYTES = 8 * 1024 * 1024
 ALLOW_MULTIPLE = "spark.sql.streaming.statefulOperator.allowMultiple"
 
