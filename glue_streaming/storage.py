@@ -64,7 +64,8 @@ def _filesystem(spark: SparkSession, path: str):
     return hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()), hadoop_path
 
 
-# The one file of a JSON file the driver writes: a manifest, or an output small enough (`DRIVER_JSON_BYTES`).
+# The one file the driver writes for a batch's manifest, and for each of its JSON outputs small enough
+# (`DRIVER_JSON_BYTES`).
 JSON_FILE = "part-00000.json"
 # The phase of the one job that collects those outputs.
 JSON_LINES = "json_lines"
