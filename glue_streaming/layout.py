@@ -14,6 +14,8 @@ OUTPUTS = {
     "site_windows": ("aggregates/site", "parquet"),
     "maintenance_join": ("maintenance_join", "parquet"),
 }
+# The outputs written as JSON Lines.
+JSON_OUTPUTS = tuple(name for name, (_, form) in OUTPUTS.items() if form == "json")
 MANIFESTS = "_manifests"
 # Empty markers of the batches the job has started (a batch whose marker exists is a replay).
 ATTEMPTS = "_attempts"

@@ -36,7 +36,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from glue_streaming.layout import OUTPUTS
+from glue_streaming.layout import JSON_OUTPUTS, OUTPUTS
 from shared import contract as c
 from shared import record
 from shared.enrichment import Registry
@@ -450,7 +450,7 @@ def batch_counts(batch: DataFrame, late_watermark_ms: int) -> tuple[dict[str, in
     # A set, not count(DISTINCT): a distinct aggregate costs the whole pass an extra shuffle.
     site_keys = ", ".join(_fields(DEVICE_WINDOW, SITE_WINDOW_COLUMNS[:5]))
     sites = f"size(collect_set(CASE WHEN {rows['device_windows']} THEN struct({site_keys}) END)) AS site_windows"
-    in_json = " OR ".join(f"({rows[name]})" for name, (_, form) in OUTPUTS.items() if form == "json")
+    in_json = " OR ".join(f"({rows[name]})" for name in JSON_OUTPUTS)
     json_bytes = f"coalesce(sum(CASE WHEN {in_json} THEN length({RECORD}.data) END), 0) AS json_bytes"
     row = batch.coalesce(1).selectExpr(*counts, sites, json_bytes).collect()[0]
     return {name: int(row[name]) for name in [*rows, "site_windows"]}, int(row["json_bytes"])
@@ -475,9 +475,8 @@ def json_lines(batch: DataFrame, late_watermark_ms: int, outputs: Iterable[str])
     Each row of the batch is in one output at most (their tests exclude each other), so one CASE tells which.
     """
     names = list(outputs)
-    json_outputs = [name for name, (_, form) in OUTPUTS.items() if form == "json"]
-    if not names or not set(names) <= set(json_outputs):
-        raise ValueError(f"json_lines takes some of {', '.join(json_outputs)}, got {names}")
+    if not names or not set(names) <= set(JSON_OUTPUTS):
+        raise ValueError(f"json_lines takes some of {', '.join(JSON_OUTPUTS)}, got {names}")
     rows = _output_rows(late_watermark_ms)
     output = " ".join(f"WHEN {rows[name]} THEN '{name}'" for name in names)
     line = " ".join(f"WHEN {rows[name]} THEN {_json_text(name)}" for name in names)

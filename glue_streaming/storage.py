@@ -43,7 +43,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_streaming import pipeline
-from glue_streaming.layout import ATTEMPTS, MANIFESTS, OUTPUTS
+from glue_streaming.layout import ATTEMPTS, JSON_OUTPUTS, MANIFESTS, OUTPUTS
 from shared.enrichment import Registry
 
 
@@ -77,10 +77,11 @@ JSON_LINES = "json_lines"
 SMALL_OUTPUT_ROWS = 10_000
 # The JSON outputs (late, quarantine, dropped) of a micro-batch whose records hold up to this many bytes in all
 # are collected to the driver in one Spark job and written from there, a file each: each Spark write is a job with
-# its commit protocol whatever its size. Three such writes of a cached 1,500-row frame at the same time took 0.46 s
-# against 0.10 s collected and written by the driver (a scratch script, ten each, three rounds, 2026-12-01T15:41Z);
-# the writes of `python -m benchmarks.micro_batch --size 1500`, 3 jobs, 0.49-0.63 s against 0.56-0.74 s with 4
-# (alternated runs, 15:42Z to 16:01Z, benchmarks/README.md). The bound keeps a batch of large quarantined records
+# its commit protocol whatever its size. Three such writes of a cached 1,500-row frame at the same time took
+# 0.46-0.74 s against 0.10-0.18 s collected and written by the driver (medians of three rounds of ten, a scratch
+# script, 2026-12-01T15:41Z); the writes of `python -m benchmarks.micro_batch --size 1500`, 3 jobs, 0.49-0.63 s
+# against 0.56-0.74 s with 4 (alternated runs, 15:42Z to 16:01Z, with the lines then collected as a union of one
+# filter per output; benchmarks/README.md). The bound keeps a batch of large quarantined records
 # (up to a Kinesis record's 1 MiB each) off the driver's heap.
 DRIVER_JSON_BYTES = 8 * 1024 * 1024
 ALLOW_MULTIPLE = "spark.sql.streaming.statefulOperator.allowMultiple"
@@ -262,7 +263,7 @@ class BatchWriter:
         wanted = [name for name in OUTPUTS if counts[name]]
         sizes = {**counts, "site_windows": counts["device_windows"]}
         small = [name for name in wanted if sizes[name] <= SMALL_OUTPUT_ROWS]
-        by_driver = [name for name in small if OUTPUTS[name][1] == "json"] if json_bytes <= DRIVER_JSON_BYTES else []
+        by_driver = [name for name in small if name in JSON_OUTPUTS] if json_bytes <= DRIVER_JSON_BYTES else []
         by_spark = [name for name in wanted if name not in by_driver]
         frames = pipeline.split_batch(frozen, watermark, by_spark, small)
         jobs = {name: partial(self._write, name, frame, batch_id) for name, frame in frames.items()}
